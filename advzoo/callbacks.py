@@ -1,0 +1,136 @@
+"""Training callbacks: checkpoints that lose at most one epoch, a divergence
+guard, sample grids and TensorBoard images."""
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from advzoo.utils.images import make_grid, save_grid
+
+
+def _atomic_write_text(path, text):
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves weights *and optimizer state* atomically at the end of every epoch.
+
+    The previous checkpoint is replaced only once the new one is completely
+    written, so an interruption at any moment loses at most one epoch.
+
+    Args:
+        directory: where `model.weights.h5` and `state.json` are kept.
+    """
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = Path(directory)
+        self.weights_path = self.directory / "model.weights.h5"
+        self.state_path = self.directory / "state.json"
+        self.state = {"epoch": 0, "train_seconds": 0.0}
+        self._epoch_start = None
+
+    def exists(self):
+        return self.state_path.exists() and self.weights_path.exists()
+
+    def restore(self, model):
+        """Loads the last checkpoint into `model`; returns the epoch to resume at."""
+        self.state = json.loads(self.state_path.read_text())
+        model.load_weights(self.weights_path)
+        return int(self.state["epoch"])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if getattr(self.model, "stop_training", False) and getattr(self.model, "_advzoo_diverged", False):
+            return  # never overwrite the last good checkpoint with diverged weights
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self.directory / "model.tmp.weights.h5"
+        self.model.save_weights(tmp)
+        os.replace(tmp, self.weights_path)
+        self.state["epoch"] = epoch + 1
+        self.state["train_seconds"] = self.state.get("train_seconds", 0.0) + (time.time() - self._epoch_start)
+        self.state["logs"] = {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
+        _atomic_write_text(self.state_path, json.dumps(self.state, indent=1))
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training when a logged loss becomes NaN/inf or exceeds `max_value`,
+    and restores the last good checkpoint (if one is given and exists).
+
+    Args:
+        checkpoint: optional `EpochCheckpoint` to restore from.
+        max_value: absolute value above which a loss counts as diverged.
+    """
+
+    def __init__(self, checkpoint=None, max_value=1e6):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.max_value = max_value
+        self.diverged = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        for key, value in (logs or {}).items():
+            if not key.endswith("loss"):
+                continue
+            v = float(np.asarray(value))
+            if not math.isfinite(v) or abs(v) > self.max_value:
+                self.diverged = f"{key}={v} at batch {batch}"
+                self.model._advzoo_diverged = True
+                self.model.stop_training = True
+                if self.checkpoint is not None and self.checkpoint.exists():
+                    self.model.load_weights(self.checkpoint.weights_path)
+                    print(f"\nDivergenceGuard: {self.diverged}; restored the checkpoint "
+                          f"of epoch {json.loads(self.checkpoint.state_path.read_text())['epoch']}.")
+                else:
+                    print(f"\nDivergenceGuard: {self.diverged}; stopped (no checkpoint yet).")
+                return
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a PNG grid of samples every `every` epochs, from a fixed seed so
+    that grids of successive epochs are comparable; optionally also logs the
+    grid and the epoch's metrics to TensorBoard.
+
+    Args:
+        samples_fn: `samples_fn(model, n, seed) -> images in [-1, 1]`.
+        directory: where `epoch_XXX.png` and `latest.png` go.
+        n: number of images per grid.
+        seed: sampling seed.
+        every: epoch interval.
+        tensorboard_dir: optional TensorBoard log directory.
+    """
+
+    def __init__(self, samples_fn, directory, n=100, seed=0, every=1, tensorboard_dir=None):
+        super().__init__()
+        self.samples_fn = samples_fn
+        self.directory = Path(directory)
+        self.n, self.seed, self.every = n, seed, every
+        self.tensorboard_dir = tensorboard_dir
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        images = self.samples_fn(self.model, self.n, self.seed)
+        save_grid(images, self.directory / f"epoch_{epoch + 1:03d}.png", nrow=10)
+        save_grid(images, self.directory / "latest.png", nrow=10)
+        if self.tensorboard_dir:
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
+            with self._writer.as_default():
+                grid = make_grid(images, nrow=10)
+                tf.summary.image("samples", grid[None], step=epoch + 1)
+                for key, value in (logs or {}).items():
+                    tf.summary.scalar(key, float(np.asarray(value)), step=epoch + 1)
+            self._writer.flush()

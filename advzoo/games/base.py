@@ -1,0 +1,185 @@
+"""The game base: players declare what they want, update rules decide how they play.
+
+A family (DCGAN, WGAN, BiGAN, ...) subclasses `AdversarialGame` and writes only
+what is particular to it: its networks and one loss per player. The base owns
+the rest, once for everyone:
+
+* one optimizer per player, created in `compile()` and built eagerly so that
+  variables live in the right `tf.distribute` scope,
+* the `train_step`, delegated to an update rule (`alternating` by default),
+* loss trackers that report the true global loss under `tf.distribute`,
+* `get_compile_config`/`compile_from_config`, so that `.keras` files and
+  weight files restore every optimizer's state.
+"""
+
+import keras
+import tensorflow as tf
+from keras.src.losses.loss import scale_loss_for_distribution, unscale_loss_for_distribution
+
+from advzoo.games.rules import get_update_rule
+
+
+class Player:
+    """One player of a game.
+
+    Args:
+        name: short name, e.g. `"discriminator"`; the optimizer is passed to
+            `compile()` under this name and the loss is logged as `<name>_loss`.
+        layers: the layers (or models) whose trainable variables this player moves.
+        loss: callable `loss(data, training) -> loss` or `-> (loss, {metric: value})`.
+            Losses must be replica-scaled means (use `keras.losses` objects or
+            `AdversarialGame.replica_mean`), so that they are correct under
+            `tf.distribute`.
+        steps: how many updates this player takes per round of `alternating` play.
+        metrics: names of the extra values its loss returns, logged as they are.
+    """
+
+    def __init__(self, name, layers, loss, steps=1, metrics=()):
+        self.name = name
+        self.layers = list(layers)
+        self.loss = loss
+        self.steps = int(steps)
+        self.metrics = tuple(metrics)
+
+    @property
+    def trainable_variables(self):
+        return [v for layer in self.layers for v in layer.trainable_variables]
+
+
+class AdversarialGame(keras.Model):
+    """Base class for models trained as a game between players.
+
+    Subclasses implement `players()` and may override `prepare_batch(data)`
+    (validation and unpacking of a batch). `train_step` is the base's: it hands
+    the batch to the compiled update rule, which calls `take_step` for the
+    players in the order and number that the rule defines.
+    """
+
+    def players(self):
+        """Returns the list of `Player`s, in the order they move."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- compile
+    def compile(self, optimizers=None, game="alternating", steps=None, **kwargs):
+        """Configures the game for training.
+
+        Args:
+            optimizers: dict `{player name: optimizer}`; optimizer identifiers
+                (`"adam"`, config dicts) are accepted.
+            game: update rule name (see `advzoo.games.UPDATE_RULES`) or instance.
+            steps: optional dict `{player name: updates per round}` overriding the
+                players' defaults (e.g. `{"discriminator": 5}`).
+            **kwargs: passed to `keras.Model.compile` (`jit_compile`, `run_eagerly`, ...).
+        """
+        names = [p.name for p in self.players()]
+        optimizers = dict(optimizers or {})
+        missing = [n for n in names if n not in optimizers]
+        unknown = [n for n in optimizers if n not in names]
+        if missing or unknown:
+            raise ValueError(
+                f"{type(self).__name__}.compile needs one optimizer per player {names}; "
+                f"missing {missing}, unknown {unknown}."
+            )
+        steps = dict(steps or {})
+        bad = {k: v for k, v in steps.items() if k not in names or int(v) < 1}
+        if bad:
+            raise ValueError(f"steps must map players {names} to integers >= 1, got {bad}.")
+        self._steps = {n: int(v) for n, v in steps.items()}
+        self.update_rule = get_update_rule(game)
+        for name in names:
+            setattr(self, f"{name}_optimizer", keras.optimizers.get(optimizers[name]))
+        super().compile(optimizer=None, **kwargs)
+        self._game_compile_args = {"optimizers": optimizers, "game": game, "steps": steps}
+        self._make_trackers()
+        for player in self.players():
+            self.optimizer_for(player).build(player.trainable_variables)
+        self.update_rule.check(self)
+
+    def optimizer_for(self, player):
+        return getattr(self, f"{player.name}_optimizer")
+
+    def steps_for(self, player):
+        return self._steps.get(player.name, player.steps)
+
+    def get_compile_config(self):
+        if not getattr(self, "_game_compile_args", None):
+            return None
+        names = [p.name for p in self.players()]
+        return {
+            "optimizers": {
+                n: keras.optimizers.serialize(getattr(self, f"{n}_optimizer")) for n in names
+            },
+            "game": self._game_compile_args["game"]
+            if isinstance(self._game_compile_args["game"], str)
+            else keras.saving.serialize_keras_object(self._game_compile_args["game"]),
+            "steps": self._game_compile_args["steps"],
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["optimizers"] = {
+            n: keras.optimizers.deserialize(c) for n, c in config["optimizers"].items()
+        }
+        if isinstance(config.get("game"), dict):
+            config["game"] = keras.saving.deserialize_keras_object(config["game"])
+        self.compile(**config)
+
+    # ---------------------------------------------------------------- metrics
+    def _make_trackers(self):
+        self._trackers = {}
+        for player in self.players():
+            for name in (f"{player.name}_loss",) + player.metrics:
+                self._trackers[name] = keras.metrics.Mean(name=name)
+
+    @property
+    def metrics(self):
+        return list(getattr(self, "_trackers", {}).values())
+
+    def _record(self, player, loss, extras):
+        self._trackers[f"{player.name}_loss"].update_state(unscale_loss_for_distribution(loss))
+        for name, value in extras.items():
+            self._trackers[name].update_state(value)
+
+    # ---------------------------------------------------------------- playing
+    @staticmethod
+    def replica_mean(values):
+        """Mean of per-example values, scaled so that gradients summed over
+        replicas equal the gradient of the global-batch mean."""
+        return scale_loss_for_distribution(tf.reduce_mean(values))
+
+    def player_loss(self, player, data, training=True):
+        out = player.loss(data, training=training)
+        return out if isinstance(out, tuple) else (out, {})
+
+    def gradients(self, player, data):
+        """Returns `(loss, extras, grads)` of a player's loss w.r.t. its variables."""
+        variables = player.trainable_variables
+        with tf.GradientTape() as tape:
+            loss, extras = self.player_loss(player, data)
+        return loss, extras, tape.gradient(loss, variables)
+
+    def apply(self, player, grads):
+        self.optimizer_for(player).apply_gradients(zip(grads, player.trainable_variables))
+
+    def take_step(self, player, data):
+        """One gradient step of `player` on its own loss."""
+        loss, extras, grads = self.gradients(player, data)
+        self.apply(player, grads)
+        self._record(player, loss, extras)
+
+    def prepare_batch(self, data):
+        """Validates/unpacks a batch before play; families override this."""
+        return data
+
+    def train_step(self, data):
+        if not getattr(self, "_trackers", None):
+            raise RuntimeError(f"Call {type(self).__name__}.compile(...) before training.")
+        self.update_rule.play(self, self.prepare_batch(data))
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        data = self.prepare_batch(data)
+        for player in self.players():
+            loss, extras = self.player_loss(player, data, training=False)
+            self._record(player, loss, extras)
+        return {m.name: m.result() for m in self.metrics}

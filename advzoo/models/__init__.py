@@ -1,0 +1,4 @@
+"""Model families. Importing this package registers them all."""
+
+from advzoo.models.classifier import classifier_presets  # noqa: F401
+from advzoo.models.dcgan import dcgan_presets  # noqa: F401

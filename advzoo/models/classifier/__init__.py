@@ -1,0 +1,3 @@
+from advzoo.models.classifier.classifier_model import FeatureClassifier
+
+__all__ = ["FeatureClassifier"]

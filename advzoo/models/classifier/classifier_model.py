@@ -1,0 +1,62 @@
+"""A small convolutional classifier whose penultimate layer is a feature space."""
+
+import keras
+from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="advzoo")
+class FeatureClassifier(keras.Model):
+    """Conv classifier with an explicit feature extractor.
+
+    `call(x)` returns class probabilities; `features(x)` returns the penultimate
+    `feature_dim`-dimensional embedding (used by advzoo's classifier-FID/KID).
+    Inputs are float images in [-1, 1].
+
+    Args:
+        num_classes: number of classes.
+        image_shape: `(height, width, channels)`.
+        width: channels of the first block (the second block uses 2x).
+        feature_dim: size of the penultimate (feature) layer.
+        dropout: dropout before the classification layer.
+
+    Example:
+    >>> clf = advzoo.load("fashion_mnist_classifier")
+    >>> probs = clf.predict(advzoo.data.to_float(images))
+    >>> feats = clf.features(advzoo.data.to_float(images))
+    """
+
+    def __init__(self, num_classes=10, image_shape=(28, 28, 1), width=32, feature_dim=256,
+                 dropout=0.3, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.image_shape = tuple(image_shape)
+        self.width = width
+        self.feature_dim = feature_dim
+        self.dropout = dropout
+        blocks = [keras.Input(self.image_shape)]
+        for filters in (width, 2 * width):
+            blocks += [layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                       layers.BatchNormalization(synchronized=True), layers.ReLU(),
+                       layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                       layers.BatchNormalization(synchronized=True), layers.ReLU(),
+                       layers.MaxPooling2D()]
+        blocks += [layers.Flatten(), layers.Dense(feature_dim, use_bias=False),
+                   layers.BatchNormalization(synchronized=True), layers.ReLU()]
+        self.backbone = keras.Sequential(blocks, name="backbone")
+        self.head = keras.Sequential([layers.Dropout(dropout),
+                                      layers.Dense(num_classes, activation="softmax")],
+                                     name="head")
+        self.head.build((None, feature_dim))
+        self.built = True
+
+    def call(self, x, training=False):
+        return self.head(self.backbone(x, training=training), training=training)
+
+    def features(self, x, batch_size=512):
+        """Penultimate-layer features of float images in [-1, 1], as numpy."""
+        return self.backbone.predict(x, batch_size=batch_size, verbose=0)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "image_shape": list(self.image_shape), "width": self.width,
+                "feature_dim": self.feature_dim, "dropout": self.dropout}

@@ -1,0 +1,93 @@
+"""What every GAN family shares: a generator, a discriminator, latent sampling,
+batch validation and `generate()`. Families add networks and losses only."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from advzoo.games import AdversarialGame
+
+
+class GANBase(AdversarialGame):
+    """A game between a `generator` and a `discriminator`.
+
+    Batches may be `images`, `(images,)`, `(images, labels)` (labels ignored) or
+    `(images, z)` with an explicit float latent `z` of shape `(batch, latent_dim)`
+    (useful for reproducible or controlled training).
+
+    Args:
+        generator: Keras model `(batch, latent_dim)` -> images.
+        discriminator: Keras model images -> scores.
+        latent_dim: size of the latent vector.
+        image_shape: `(height, width, channels)` of the images.
+        seed: seed of the latent sampler used during training.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, image_shape, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def sample_latent(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def prepare_batch(self, data):
+        z = None
+        if isinstance(data, (tuple, list)):
+            if len(data) > 1 and _is_latent(data[1], self.latent_dim):
+                z = data[1]
+            data = data[0]
+        shape = tuple(data.shape[1:])
+        if shape != self.image_shape:
+            raise ValueError(
+                f"{type(self).__name__} expects images of shape (batch, "
+                f"{', '.join(map(str, self.image_shape))}), got (batch, "
+                f"{', '.join(map(str, shape))}). Resize/reshape the images (add a channel "
+                "axis with `images[..., None]`) or build the model with a matching image_shape."
+            )
+        if not _dtype_name(data.dtype).startswith("float"):
+            raise TypeError(
+                f"{type(self).__name__} expects float images scaled to [-1, 1], got dtype "
+                f"{data.dtype}. Convert with `advzoo.data.to_float(images)` or use "
+                "`advzoo.data.make_dataset(images)`."
+            )
+        if z is None:
+            z = self.sample_latent(ops.shape(data)[0])
+        return data, z
+
+    def generate(self, n, seed=None, batch_size=256):
+        """Generates `n` images as float32 numpy `(n, H, W, C)` in [-1, 1].
+
+        Args:
+            n: number of images.
+            seed: integer for reproducible samples (the same seed gives the same
+                images), or None for fresh randomness.
+            batch_size: images per forward pass.
+        """
+        if int(n) < 1:
+            raise ValueError(f"n must be a positive integer, got {n}.")
+        z = np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype("float32")
+        out = self.generator.predict(z, batch_size=batch_size, verbose=0)
+        return np.asarray(out, dtype=np.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "image_shape": list(self.image_shape), "seed": self.seed}
+
+
+def _dtype_name(dtype):
+    return getattr(dtype, "name", str(dtype))
+
+
+def _is_latent(value, latent_dim):
+    shape = getattr(value, "shape", None)
+    dtype = _dtype_name(getattr(value, "dtype", ""))
+    return shape is not None and len(shape) == 2 and shape[-1] == latent_dim and "float" in dtype

@@ -1,0 +1,104 @@
+"""Training a preset from its recipe: checkpoints, resume, grids, export."""
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import keras
+
+from advzoo.callbacks import DivergenceGuard, EpochCheckpoint, SampleGrid
+from advzoo.distribute import get_strategy
+from advzoo.recipes import read_recipe, validate_recipe
+from advzoo.registry import get_family
+from advzoo.utils.images import plot_history
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped on a NaN/inf or exploding loss."""
+
+
+def build_model(recipe, strategy=None):
+    """Builds and compiles the model a recipe describes (random init)."""
+    family = get_family(recipe["family"])
+    with get_strategy(strategy).scope():
+        model = family.build(recipe)
+        family.compile(model, recipe)
+    return model
+
+
+def _read_csv_history(path):
+    history = {}
+    if not Path(path).exists():
+        return history
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            for k, v in row.items():
+                if k != "epoch":
+                    try:
+                        history.setdefault(k, []).append(float(v))
+                    except (TypeError, ValueError):
+                        history.setdefault(k, []).append(float("nan"))
+    return history
+
+
+def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, strategy=None,
+          verbose="auto", max_steps_per_epoch=None):
+    """Trains a preset from its recipe.
+
+    Args:
+        recipe: path to a recipe YAML file, or a recipe dict.
+        run_dir: where checkpoints, logs, grids and the final weights go
+            (default `runs/<name>`).
+        resume: continue from the last epoch checkpoint in `run_dir`.
+        overwrite: discard an existing checkpoint and start afresh.
+        epochs: override the recipe's epoch count.
+        strategy: see `advzoo.distribute.get_strategy`.
+        verbose: Keras progress-bar verbosity.
+        max_steps_per_epoch: cap steps per epoch (quick smoke runs).
+
+    Returns:
+        `(model, run_dir, summary)` where summary has `epochs`, `train_seconds`.
+    """
+    recipe = read_recipe(recipe) if not isinstance(recipe, dict) else validate_recipe(recipe)
+    family = get_family(recipe["family"])
+    run_dir = Path(run_dir or Path("runs") / recipe["name"])
+    checkpoint = EpochCheckpoint(run_dir / "checkpoint")
+    if checkpoint.exists() and not (resume or overwrite):
+        raise FileExistsError(
+            f"{run_dir} holds a checkpoint of an earlier run (epoch "
+            f"{json.loads(checkpoint.state_path.read_text())['epoch']}). Pass resume=True "
+            "(`--resume`) to continue it or overwrite=True (`--overwrite`) to start afresh.")
+    if resume and not checkpoint.exists():
+        raise FileNotFoundError(f"--resume: no checkpoint found in {checkpoint.directory}.")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "recipe.json").write_text(json.dumps(recipe, indent=1))
+
+    keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
+    model = build_model(recipe, strategy)
+    initial_epoch = checkpoint.restore(model) if resume else 0
+    total_epochs = int(epochs or recipe["train"].get("epochs", 1))
+    dataset, steps = family.train_data(recipe)
+    if max_steps_per_epoch:
+        dataset, steps = dataset.take(max_steps_per_epoch), max_steps_per_epoch
+
+    guard = DivergenceGuard(checkpoint)
+    callbacks = [guard, checkpoint,
+                 keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume)]
+    if family.samples is not None:
+        callbacks.append(SampleGrid(family.samples, run_dir / "samples",
+                                    tensorboard_dir=run_dir / "tensorboard"))
+    start = time.time()
+    if initial_epoch < total_epochs:
+        model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
+                  steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    history = _read_csv_history(run_dir / "log.csv")
+    if history:
+        plot_history(history, run_dir / "loss_curves.png", title=recipe["name"])
+    if guard.diverged:
+        raise TrainingDiverged(f"{recipe['name']} diverged ({guard.diverged}); the last good "
+                               f"checkpoint is kept in {checkpoint.directory}.")
+    summary = {"epochs": total_epochs,
+               "train_seconds": round(checkpoint.state.get("train_seconds", time.time() - start), 1)}
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return model, run_dir, summary
