@@ -118,7 +118,7 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or getattr(self.model, "_advzoo_diverged", False):
             return
         images = self.samples_fn(self.model, self.n, self.seed)
         save_grid(images, self.directory / f"epoch_{epoch + 1:03d}.png", nrow=10)

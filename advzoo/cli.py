@@ -44,6 +44,9 @@ def cmd_train(args):
     from advzoo.registry import get_family
     from advzoo.training import train
 
+    if args.export and (args.epochs or args.max_steps_per_epoch):
+        sys.exit("--export refuses runs that override the recipe (--epochs, "
+                 "--max-steps-per-epoch): the manifest must describe exactly the recipe.")
     model, run_dir, summary = train(args.config, run_dir=args.run_dir, resume=args.resume,
                                     overwrite=args.overwrite, epochs=args.epochs,
                                     strategy=args.strategy,
@@ -52,9 +55,6 @@ def cmd_train(args):
     model.save_weights(Path(run_dir) / "final.weights.h5")
     if args.export:
         recipe = json.loads((Path(run_dir) / "recipe.json").read_text())
-        if args.epochs or args.max_steps_per_epoch:
-            sys.exit("--export refuses runs that override the recipe (--epochs, "
-                     "--max-steps-per-epoch): the manifest must match the recipe.")
         metrics = get_family(recipe["family"]).evaluate(model, recipe)
         out = presets.export_preset(model, recipe, metrics, summary, root=args.export_dir)
         print(f"exported to {out}:")

@@ -83,11 +83,11 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
         dataset, steps = dataset.take(max_steps_per_epoch), max_steps_per_epoch
 
     guard = DivergenceGuard(checkpoint)
-    callbacks = [guard, checkpoint,
-                 keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume)]
+    callbacks = [guard, keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume)]
     if family.samples is not None:
         callbacks.append(SampleGrid(family.samples, run_dir / "samples",
                                     tensorboard_dir=run_dir / "tensorboard"))
+    callbacks.append(checkpoint)  # last: an epoch is checkpointed once all else is logged
     start = time.time()
     if initial_epoch < total_epochs:
         model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,

@@ -1,0 +1,145 @@
+"""Weights resolution, for real, against an HTTP server on 127.0.0.1."""
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import advzoo
+from advzoo import _paths, presets
+from tests.helpers import fake_images
+
+TINY = {"name": "tiny_dcgan", "family": "dcgan", "description": "test preset",
+        "model": {"latent_dim": 8, "width": 4, "seed": 1},
+        "compile": {"optimizers": {
+            "generator": {"class_name": "Adam", "config": {"learning_rate": 0.001}},
+            "discriminator": {"class_name": "Adam", "config": {"learning_rate": 0.001}}}},
+        "train": {"batch_size": 8, "epochs": 1}}
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch):
+    """A tiny preset exported to `server_root`, a bundle holding only the
+    manifest (so weights must come from the server), and the server's URL."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "tiny_dcgan.yaml").write_text(yaml.safe_dump(TINY))
+    monkeypatch.setenv("ADVZOO_CONFIG_DIR", str(configs))
+    from advzoo.training import build_model
+
+    model = build_model(TINY)
+    model.fit(fake_images(16), batch_size=8, epochs=1, verbose=0)
+    server_root = tmp_path / "server"
+    presets.export_preset(model, TINY, {"score": 1.0}, {"train_seconds": 1.0, "epochs": 1},
+                          root=server_root)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    shutil.copy(server_root / "manifest.json", bundle / "manifest.json")
+    monkeypatch.setenv("ADVZOO_BUNDLED_WEIGHTS", str(bundle))
+    handler = functools.partial(_QuietHandler, directory=str(server_root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ADVZOO_WEIGHTS_URL", f"http://127.0.0.1:{server.server_port}/")
+    yield {"model": model, "server_root": server_root, "bundle": bundle, "server": server}
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _cached(name="tiny_dcgan"):
+    return _paths.cache_dir() / name / presets.WEIGHTS_FILE
+
+
+def test_download_verifies_caches_and_restores_everything(published):
+    model = advzoo.load("tiny_dcgan", progress=False)
+    assert _cached().exists()
+    np.testing.assert_array_equal(model.generate(3, seed=0), published["model"].generate(3, seed=0))
+    assert int(model.generator_optimizer.iterations) == 2  # optimizer state came along
+    published["server"].shutdown()  # from now on only the cache can serve it
+    again = advzoo.load("tiny_dcgan", progress=False)
+    np.testing.assert_array_equal(again.generate(3, seed=0), model.generate(3, seed=0))
+    info = advzoo.info("tiny_dcgan")
+    assert info["sha256"] == presets.sha256_of(_cached()) and info["metrics"] == {"score": 1.0}
+
+
+def test_corrupt_download_is_rejected_and_never_cached(published):
+    served = published["server_root"] / "tiny_dcgan" / presets.WEIGHTS_FILE
+    data = bytearray(served.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    served.write_bytes(bytes(data))
+    with pytest.raises(presets.WeightsIntegrityError, match="sha256.*Nothing was written"):
+        advzoo.load("tiny_dcgan", progress=False)
+    assert not _cached().exists()
+    assert not list(_cached().parent.glob("*.part"))
+
+
+def test_truncated_download_is_rejected(published):
+    served = published["server_root"] / "tiny_dcgan" / presets.WEIGHTS_FILE
+    served.write_bytes(served.read_bytes()[:1000])
+    with pytest.raises(presets.WeightsIntegrityError, match="truncated"):
+        presets.weights_path("tiny_dcgan", progress=False)
+    assert not _cached().exists()
+
+
+def test_corrupt_cache_entry_is_replaced_by_a_verified_download(published):
+    _cached().parent.mkdir(parents=True)
+    _cached().write_bytes(b"garbage")
+    path = presets.weights_path("tiny_dcgan", progress=False)
+    entry = presets.preset_entry("tiny_dcgan")["files"][presets.WEIGHTS_FILE]
+    assert presets.sha256_of(path) == entry["sha256"]
+
+
+def test_bundled_copy_is_used_without_network(published, monkeypatch):
+    shutil.copytree(published["server_root"] / "tiny_dcgan", published["bundle"] / "tiny_dcgan")
+    monkeypatch.delenv("ADVZOO_WEIGHTS_URL")
+    assert presets.weights_path("tiny_dcgan") == published["bundle"] / "tiny_dcgan" / presets.WEIGHTS_FILE
+
+
+def test_missing_everywhere_explains_the_mirror_variable(published, monkeypatch):
+    monkeypatch.delenv("ADVZOO_WEIGHTS_URL")
+    with pytest.raises(FileNotFoundError, match="ADVZOO_WEIGHTS_URL"):
+        advzoo.load("tiny_dcgan")
+
+
+def test_server_error_is_a_clear_connection_error(published):
+    shutil.rmtree(published["server_root"] / "tiny_dcgan")
+    with pytest.raises(ConnectionError, match="404"):
+        presets.weights_path("tiny_dcgan", progress=False)
+    assert not _cached().exists()
+
+
+def test_concurrent_processes_share_one_verified_download(published):
+    code = ("from advzoo import presets; "
+            "print(presets.sha256_of(presets.weights_path('tiny_dcgan', progress=False)))")
+    env = {**os.environ, "PYTHONPATH": str(Path(advzoo.__file__).parents[1])}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    digests = {o[0].strip().splitlines()[-1] for o in outs}
+    entry = presets.preset_entry("tiny_dcgan")["files"][presets.WEIGHTS_FILE]
+    assert digests == {entry["sha256"]}
+    assert not list(_cached().parent.glob("*.part"))
+
+
+def test_manifest_records_recipe_versions_and_checksums(published):
+    manifest = json.loads((published["bundle"] / "manifest.json").read_text())
+    entry = manifest["presets"]["tiny_dcgan"]
+    assert entry["recipe"]["model"] == TINY["model"]
+    assert {"keras", "tensorflow", "advzoo"} <= set(entry["versions"])
+    for name, record in entry["files"].items():
+        path = published["server_root"] / "tiny_dcgan" / name
+        assert record == {"sha256": presets.sha256_of(path), "size": path.stat().st_size}

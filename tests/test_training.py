@@ -1,0 +1,85 @@
+"""Training from recipes: resume after interruption, no lost work, divergence guard."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from advzoo.callbacks import DivergenceGuard, EpochCheckpoint
+from advzoo.training import TrainingDiverged, train
+from tests.helpers import fake_images, tiny_dcgan
+
+RECIPE = {"name": "tiny_run", "family": "dcgan", "description": "tiny",
+          "model": {"latent_dim": 8, "width": 4, "seed": 0},
+          "train": {"batch_size": 16, "epochs": 2, "seed": 0}}
+
+
+def test_resume_continues_where_the_interrupted_run_stopped(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    import advzoo.training as training
+
+    original = training.EpochCheckpoint
+
+    class CheckpointThenInterrupt(original):
+        """Like a kill (Ctrl-C) right after epoch 2 has been checkpointed."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "EpochCheckpoint", CheckpointThenInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(RECIPE, run_dir=run, epochs=3, max_steps_per_epoch=2, verbose=0)
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 2
+    monkeypatch.setattr(training, "EpochCheckpoint", original)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(RECIPE, run_dir=run, epochs=3, max_steps_per_epoch=2, verbose=0)
+    model, _, summary = train(RECIPE, run_dir=run, epochs=3, max_steps_per_epoch=2, verbose=0,
+                              resume=True)
+    # 2 epochs restored + 1 trained, 2 steps each: the optimizer counted all 6.
+    assert int(model.generator_optimizer.iterations) == 6
+    assert summary["epochs"] == 3 and summary["train_seconds"] > 0
+    log = (run / "log.csv").read_text().strip().splitlines()
+    assert len(log) == 1 + 3  # header + epochs 1, 2 (first run) and 3 (resumed)
+    assert (run / "samples" / "epoch_003.png").exists() and (run / "loss_curves.png").exists()
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train(RECIPE, run_dir=tmp_path / "r", resume=True, verbose=0)
+
+
+class PoisonWeights(keras.callbacks.Callback):
+    """Sets the generator weights to NaN in epoch 2, as a diverging run would."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.params and getattr(self, "_epoch", 0) == 1:
+            for v in self.model.generator.trainable_variables:
+                v.assign(np.full(v.shape, np.nan, "float32"))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+
+def test_divergence_guard_stops_and_restores_last_good_checkpoint(tmp_path):
+    model = tiny_dcgan()
+    checkpoint = EpochCheckpoint(tmp_path / "ckpt")
+    guard = DivergenceGuard(checkpoint)
+    model.fit(fake_images(32), batch_size=16, epochs=3, verbose=0,
+              callbacks=[PoisonWeights(), guard, checkpoint])
+    assert guard.diverged is not None and "loss" in guard.diverged
+    assert json.loads(checkpoint.state_path.read_text())["epoch"] == 1  # not overwritten
+    for v in model.generator.trainable_variables:
+        assert np.isfinite(v.numpy()).all()
+
+
+def test_train_raises_when_the_run_diverges(tmp_path):
+    recipe = json.loads(json.dumps(RECIPE))
+    recipe["compile"] = {"optimizers": {
+        "generator": {"class_name": "SGD", "config": {"learning_rate": 1e12}},
+        "discriminator": {"class_name": "SGD", "config": {"learning_rate": 1e12}}}}
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        train(recipe, run_dir=tmp_path / "r", epochs=3, max_steps_per_epoch=4, verbose=0)
