@@ -24,6 +24,11 @@ def build_model(recipe, strategy=None):
     with get_strategy(strategy).scope():
         model = family.build(recipe)
         family.compile(model, recipe)
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:
+            # Built now (not lazily at the first step) so that checkpoints and
+            # published weights restore the optimizer state too.
+            optimizer.build(model.trainable_variables)
     return model
 
 

@@ -26,6 +26,7 @@ def test_mirrored_step_matches_single_device_step():
     assert len(devices) >= 2, "conftest must create two logical CPU devices"
     mirrored = tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
     assert mirrored.num_replicas_in_sync == 2
+    keras.utils.set_random_seed(0)  # a fixed init: no ReLU input sits exactly on a kink
     init = tiny_dcgan(compile=False, width=4).get_weights()
     batch = (fake_images(16, seed=2),
              np.random.default_rng(3).standard_normal((16, 8)).astype("float32"))

@@ -2,43 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from advzoo.games import UPDATE_RULES, AdversarialGame, Player
 from tests.helpers import adam, fake_images, tiny_dcgan
-
-
-class QuadraticGame(AdversarialGame):
-    """min_x max_y  f = x*y + a/2 x^2 - a/2 y^2: a strongly convex-concave toy
-    game with its unique equilibrium at (0, 0)."""
-
-    def __init__(self, a=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.a = a
-        self.x = keras.layers.Dense(1, use_bias=False, kernel_initializer=keras.initializers.Constant(1.0))
-        self.y = keras.layers.Dense(1, use_bias=False, kernel_initializer=keras.initializers.Constant(1.0))
-        self.x.build((None, 1))
-        self.y.build((None, 1))
-        self.built = True
-
-    def value(self):
-        x, y = self.x.kernel[0, 0], self.y.kernel[0, 0]
-        return x * y + self.a / 2 * x ** 2 - self.a / 2 * y ** 2
-
-    def players(self):
-        return [Player("min", [self.x], lambda data, training: self.value()),
-                Player("max", [self.y], lambda data, training: -self.value())]
-
-
-def _dummy(n=4):
-    return np.zeros((n, 1), "float32")
-
-
-@pytest.mark.parametrize("rule", sorted(UPDATE_RULES))
-def test_toy_game_converges_to_equilibrium(rule):
-    game = QuadraticGame()
-    game.compile(optimizers={"min": keras.optimizers.SGD(0.1), "max": keras.optimizers.SGD(0.1)},
-                 game=rule)
-    game.fit(_dummy(), batch_size=4, epochs=200, verbose=0)
-    assert abs(float(game.x.kernel[0, 0])) < 1e-2 and abs(float(game.y.kernel[0, 0])) < 1e-2
 
 
 def test_alternating_takes_n_critic_steps_per_round():

@@ -1,7 +1,10 @@
-"""Two-player (and n-player) games on Keras models."""
+"""Games on Keras models: players declare losses, update rules decide how they move."""
 
 from advzoo.games.base import AdversarialGame, Player
-from advzoo.games.rules import UPDATE_RULES, Alternating, Simultaneous, UpdateRule, get_update_rule
+from advzoo.games.rules import (UPDATE_RULES, Alternating, Consensus, Extragradient, Lookahead,
+                                Optimistic, PastExtragradient, Simultaneous, UpdateRule,
+                                get_update_rule)
 
-__all__ = ["AdversarialGame", "Player", "UPDATE_RULES", "Alternating", "Simultaneous",
+__all__ = ["AdversarialGame", "Player", "UPDATE_RULES", "Alternating", "Consensus",
+           "Extragradient", "Lookahead", "Optimistic", "PastExtragradient", "Simultaneous",
            "UpdateRule", "get_update_rule"]

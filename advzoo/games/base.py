@@ -14,9 +14,10 @@ the rest, once for everyone:
 
 import keras
 import tensorflow as tf
+from keras.src.backend.common.stateless_scope import StatelessScope
 from keras.src.losses.loss import scale_loss_for_distribution, unscale_loss_for_distribution
 
-from advzoo.games.rules import get_update_rule
+from advzoo.games.rules import get_update_rule, serialize_rule
 
 
 class Player:
@@ -85,15 +86,18 @@ class AdversarialGame(keras.Model):
         if bad:
             raise ValueError(f"steps must map players {names} to integers >= 1, got {bad}.")
         self._steps = {n: int(v) for n, v in steps.items()}
-        self.update_rule = get_update_rule(game)
+        resolved = {n: keras.optimizers.get(optimizers[n]) for n in names}
+        rule = get_update_rule(game)
+        rule.check(self, resolved)  # fail here, not mid-training
+        self.update_rule = rule
         for name in names:
-            setattr(self, f"{name}_optimizer", keras.optimizers.get(optimizers[name]))
+            setattr(self, f"{name}_optimizer", resolved[name])
         super().compile(optimizer=None, **kwargs)
         self._game_compile_args = {"optimizers": optimizers, "game": game, "steps": steps}
         self._make_trackers()
         for player in self.players():
             self.optimizer_for(player).build(player.trainable_variables)
-        self.update_rule.check(self)
+        self.update_rule.build(self)
 
     def optimizer_for(self, player):
         return getattr(self, f"{player.name}_optimizer")
@@ -109,9 +113,7 @@ class AdversarialGame(keras.Model):
             "optimizers": {
                 n: keras.optimizers.serialize(getattr(self, f"{n}_optimizer")) for n in names
             },
-            "game": self._game_compile_args["game"]
-            if isinstance(self._game_compile_args["game"], str)
-            else keras.saving.serialize_keras_object(self._game_compile_args["game"]),
+            "game": serialize_rule(self.update_rule),
             "steps": self._game_compile_args["steps"],
         }
 
@@ -120,8 +122,6 @@ class AdversarialGame(keras.Model):
         config["optimizers"] = {
             n: keras.optimizers.deserialize(c) for n, c in config["optimizers"].items()
         }
-        if isinstance(config.get("game"), dict):
-            config["game"] = keras.saving.deserialize_keras_object(config["game"])
         self.compile(**config)
 
     # ---------------------------------------------------------------- metrics
@@ -151,12 +151,30 @@ class AdversarialGame(keras.Model):
         out = player.loss(data, training=training)
         return out if isinstance(out, tuple) else (out, {})
 
-    def gradients(self, player, data):
-        """Returns `(loss, extras, grads)` of a player's loss w.r.t. its variables."""
-        variables = player.trainable_variables
+    def gradients(self, player, data, at=None):
+        """Returns `(loss, extras, grads)` of a player's loss w.r.t. its variables.
+
+        Args:
+            player: the `Player`.
+            data: the prepared batch.
+            at: optional list of `(variable, value)` pairs covering (at least)
+                every trainable variable of the game: the gradient is then taken
+                at those values instead of the variables' current ones (used by
+                extrapolating rules). State updates made meanwhile (e.g. batch
+                norm statistics) are discarded.
+        """
+        if at is None:
+            variables = player.trainable_variables
+            with tf.GradientTape() as tape:
+                loss, extras = self.player_loss(player, data)
+            return loss, extras, tape.gradient(loss, variables)
+        mapping = dict((id(v), value) for v, value in at)
+        values = [mapping[id(v)] for v in player.trainable_variables]
         with tf.GradientTape() as tape:
-            loss, extras = self.player_loss(player, data)
-        return loss, extras, tape.gradient(loss, variables)
+            tape.watch(values)
+            with StatelessScope(state_mapping=list(at)):
+                loss, extras = self.player_loss(player, data)
+        return loss, extras, tape.gradient(loss, values)
 
     def apply(self, player, grads):
         self.optimizer_for(player).apply_gradients(zip(grads, player.trainable_variables))
