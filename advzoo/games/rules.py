@@ -101,14 +101,44 @@ class UpdateRule:
 class Alternating(UpdateRule):
     """Players move in turn, each taking `steps` gradient steps (e.g. n_critic
     discriminator steps, then one generator step), each seeing the previous
-    players' updated parameters (Goodfellow et al. 2014)."""
+    players' updated parameters (Goodfellow et al. 2014).
+
+    Args:
+        split_batches: split each batch into as many chunks as the most steps
+            any player takes, so that each of a player's steps sees fresh data
+            (as in the WGAN papers, where every critic step draws a new batch);
+            the batch size must then be divisible by that number. Otherwise all
+            steps reuse the whole batch.
+    """
 
     name = "alternating"
 
+    def __init__(self, split_batches=False):
+        self.split_batches = bool(split_batches)
+
     def play(self, game, data):
-        for player in game.players():
-            for _ in range(game.steps_for(player)):
-                game.take_step(player, data)
+        players = game.players()
+        chunks = None
+        if self.split_batches:
+            k = max(game.steps_for(p) for p in players)
+            chunks = _split_batch(data, k) if k > 1 else None
+        for player in players:
+            for i in range(game.steps_for(player)):
+                game.take_step(player, data if chunks is None else chunks[i])
+
+    def get_config(self):
+        return {"split_batches": self.split_batches}
+
+
+def _split_batch(data, k):
+    flat = tf.nest.flatten(data)
+    size = flat[0].shape[0]
+    if size is None or size % k:
+        raise ValueError(f"split_batches needs a static batch size divisible by {k} (the most "
+                         f"steps any player takes), got {size}. Use a batch size like {64 * k} "
+                         "with drop_remainder=True (advzoo.data.make_dataset does this).")
+    parts = [tf.split(t, k) for t in flat]
+    return [tf.nest.pack_sequence_as(data, [p[i] for p in parts]) for i in range(k)]
 
 
 class Simultaneous(UpdateRule):

@@ -40,22 +40,26 @@ def build_generator(latent_dim=64, width=64, image_shape=(28, 28, 1), name="gene
     return keras.Model(z, x, name=name)
 
 
-def build_discriminator(width=64, image_shape=(28, 28, 1), dropout=0.0, name="discriminator"):
-    """Builds the DCGAN discriminator: images -> one real/fake logit.
+def build_discriminator(width=64, image_shape=(28, 28, 1), dropout=0.0, constraint=None,
+                        name="discriminator"):
+    """Builds the DCGAN discriminator: images -> one real/fake logit (or score).
 
     Args:
         width: channels of the first convolution (the second uses 2x).
         image_shape: `(height, width, channels)` of the input.
         dropout: dropout rate after each convolution (0 disables it).
+        constraint: optional Keras constraint on every kernel and bias (e.g.
+            WGAN's weight clipping).
     """
     _check_image_shape(image_shape)
     inputs = keras.Input(image_shape, name="image")
     x = inputs
+    kw = {"kernel_constraint": constraint, "bias_constraint": constraint}
     for filters in (width, 2 * width):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", **kw)(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(1, name="logit")(x)
+    x = layers.Dense(1, name="logit", **kw)(x)
     return keras.Model(inputs, x, name=name)
