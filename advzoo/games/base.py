@@ -189,6 +189,17 @@ class AdversarialGame(keras.Model):
         """Validates/unpacks a batch before play; families override this."""
         return data
 
+    def fit(self, *args, **kwargs):
+        """`keras.Model.fit`; afterwards, players whose optimizer keeps an
+        exponential moving average of weights (`use_ema=True`, e.g. a generator
+        EMA) get the averaged weights, as Keras does for single-optimizer models."""
+        history = super().fit(*args, **kwargs)
+        for player in self.players():
+            optimizer = self.optimizer_for(player)
+            if getattr(optimizer, "use_ema", False):
+                optimizer.finalize_variable_values(player.trainable_variables)
+        return history
+
     def train_step(self, data):
         if not getattr(self, "_trackers", None):
             raise RuntimeError(f"Call {type(self).__name__}.compile(...) before training.")

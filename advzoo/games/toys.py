@@ -96,8 +96,11 @@ def play_toy(game, rule, steps, learning_rate=0.1, optimizer="sgd"):
     the trajectory `(steps + 1, 2)` of `(x, y)`."""
     import tensorflow as tf
 
+    from advzoo.games.optimizers import OptimisticAdam
+
     opt = {"sgd": lambda: keras.optimizers.SGD(learning_rate),
-           "adam": lambda: keras.optimizers.Adam(learning_rate)}[optimizer]
+           "adam": lambda: keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9),
+           "optimistic_adam": lambda: OptimisticAdam(learning_rate)}[optimizer]
     game.compile(optimizers={"min": opt(), "max": opt()}, game=rule)
     step = tf.function(game.train_step)
     batch = tf.zeros((1, 1))
