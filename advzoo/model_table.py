@@ -9,6 +9,7 @@ HEADLINE = {
     "dcgan": [("classifier_fid", "cFID"), ("classifier_fid_real_floor", "real floor"),
               ("kid", "KID"), ("precision", "prec."), ("recall", "recall")],
 }
+HEADLINE["wgan"] = HEADLINE["dcgan"]
 
 
 def markdown():

@@ -12,6 +12,7 @@ import keras_tuner as kt
 
 from advzoo.metrics.generative import evaluate_generator
 from advzoo.models.dcgan import DCGAN
+from advzoo.models.wgan import WGAN
 
 
 class GANHyperModel(kt.HyperModel):
@@ -55,7 +56,28 @@ class DCGANHyperModel(GANHyperModel):
         return model
 
 
-HYPERMODELS = {"dcgan": DCGANHyperModel}
+class WGANHyperModel(GANHyperModel):
+    """Searches WGAN-GP: learning rates, Adam beta_2, n_critic, penalty weight,
+    the update rule (alternating / optimistic / extragradient) and width."""
+
+    def build(self, hp):
+        model = WGAN(latent_dim=hp.Choice("latent_dim", [32, 64], default=64),
+                     width=hp.Choice("width", [16, 32], default=32),
+                     n_critic=hp.Choice("n_critic", [1, 2, 5], default=5),
+                     gradient_penalty=hp.Float("gradient_penalty", 1.0, 20.0, sampling="log",
+                                               default=10.0))
+        beta_2 = hp.Choice("beta_2", [0.9, 0.99], default=0.9)
+        lr_g = hp.Float("generator_lr", 3e-5, 1e-3, sampling="log", default=1e-4)
+        lr_d = hp.Float("discriminator_lr", 3e-5, 1e-3, sampling="log", default=1e-4)
+        model.compile(optimizers={
+            "generator": keras.optimizers.Adam(lr_g, beta_1=0.5, beta_2=beta_2),
+            "discriminator": keras.optimizers.Adam(lr_d, beta_1=0.5, beta_2=beta_2)},
+            game=hp.Choice("game", ["alternating", "optimistic", "extragradient"],
+                           default="alternating"))
+        return model
+
+
+HYPERMODELS = {"dcgan": DCGANHyperModel, "wgan": WGANHyperModel}
 
 
 def hypermodel_for(family, **kwargs):

@@ -2,7 +2,7 @@ import keras_tuner as kt
 import pytest
 
 import advzoo
-from advzoo.tuning import DCGANHyperModel, hypermodel_for
+from advzoo.tuning import DCGANHyperModel, WGANHyperModel, hypermodel_for
 
 pytestmark = pytest.mark.skipif("fashion_mnist_classifier" not in advzoo.list_models(pretrained=True),
                                 reason="needs the shipped evaluator preset")
@@ -28,3 +28,13 @@ def test_two_tiny_trials_minimise_classifier_fid(tmp_path):
 def test_unknown_family_has_no_hypermodel():
     with pytest.raises(ValueError, match="dcgan"):
         hypermodel_for("nope")
+
+
+def test_wgan_hypermodel_builds_compiled_models_for_every_rule():
+    hypermodel = WGANHyperModel(n_eval_samples=100)
+    for game in ("alternating", "optimistic", "extragradient"):
+        hp = kt.HyperParameters()
+        hp.Fixed("game", game)
+        hp.Fixed("width", 16)
+        model = hypermodel.build(hp)
+        assert model.update_rule.name == game and model.compiled

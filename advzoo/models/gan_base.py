@@ -5,7 +5,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from advzoo.games import AdversarialGame
+from advzoo.games import AdversarialGame, Player
 
 
 class GANBase(AdversarialGame):
@@ -81,6 +81,43 @@ class GANBase(AdversarialGame):
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim,
                 "image_shape": list(self.image_shape), "seed": self.seed}
+
+
+class NonSaturatingGAN(GANBase):
+    """The original GAN game with the non-saturating generator loss, for any
+    generator/discriminator pair (the discriminator outputs logits).
+
+    The discriminator minimises `BCE(1, D(x)) + BCE(0, D(G(z)))` (with
+    optional one-sided label smoothing), the generator `BCE(1, D(G(z)))`.
+    Subclasses set `label_smoothing` and `n_critic` (defaults 0 and 1).
+    """
+
+    label_smoothing = 0.0
+    n_critic = 1
+
+    @property
+    def bce(self):
+        return keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def players(self):
+        return [Player("discriminator", [self.discriminator], self.discriminator_loss,
+                       steps=self.n_critic, metrics=("real_accuracy", "fake_accuracy")),
+                Player("generator", [self.generator], self.generator_loss)]
+
+    def discriminator_loss(self, data, training=True):
+        real, z = data
+        fake = self.generator(z, training=training)
+        real_logits = self.discriminator(real, training=training)
+        fake_logits = self.discriminator(fake, training=training)
+        loss = (self.bce(ops.full_like(real_logits, 1.0 - self.label_smoothing), real_logits)
+                + self.bce(ops.zeros_like(fake_logits), fake_logits))
+        return loss, {"real_accuracy": ops.mean(ops.cast(real_logits > 0, "float32")),
+                      "fake_accuracy": ops.mean(ops.cast(fake_logits < 0, "float32"))}
+
+    def generator_loss(self, data, training=True):
+        _, z = data
+        fake_logits = self.discriminator(self.generator(z, training=training), training=training)
+        return self.bce(ops.ones_like(fake_logits), fake_logits)
 
 
 def _dtype_name(dtype):

@@ -1,20 +1,19 @@
 """DCGAN: the non-saturating GAN game on convolutional networks."""
 
 import keras
-from keras import ops
 
-from advzoo.games import Player
-from advzoo.models.gan_base import GANBase
+from advzoo.models.gan_base import NonSaturatingGAN
 from advzoo.models.dcgan.dcgan_networks import build_discriminator, build_generator
 
 
 @keras.saving.register_keras_serializable(package="advzoo")
-class DCGAN(GANBase):
+class DCGAN(NonSaturatingGAN):
     """Deep Convolutional GAN with the non-saturating generator loss.
 
     The discriminator minimises `BCE(1, D(x)) + BCE(0, D(G(z)))`; the generator
-    minimises `BCE(1, D(G(z)))` (Goodfellow et al. 2014, sec. 3). Played by the
-    game base (alternating by default, `n_critic` discriminator steps per round).
+    minimises `BCE(1, D(G(z)))` (Goodfellow et al. 2014, sec. 3); the losses
+    live in `NonSaturatingGAN`, the play in the game base (alternating by
+    default, `n_critic` discriminator steps per round).
 
     Args:
         latent_dim: size of the Gaussian latent vector `z`.
@@ -43,27 +42,6 @@ class DCGAN(GANBase):
         self.discriminator_dropout = discriminator_dropout
         self.label_smoothing = label_smoothing
         self.n_critic = n_critic
-        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
-
-    def players(self):
-        return [Player("discriminator", [self.discriminator], self.discriminator_loss,
-                       steps=self.n_critic, metrics=("real_accuracy", "fake_accuracy")),
-                Player("generator", [self.generator], self.generator_loss)]
-
-    def discriminator_loss(self, data, training=True):
-        real, z = data
-        fake = self.generator(z, training=training)
-        real_logits = self.discriminator(real, training=training)
-        fake_logits = self.discriminator(fake, training=training)
-        loss = (self.bce(ops.full_like(real_logits, 1.0 - self.label_smoothing), real_logits)
-                + self.bce(ops.zeros_like(fake_logits), fake_logits))
-        return loss, {"real_accuracy": ops.mean(ops.cast(real_logits > 0, "float32")),
-                      "fake_accuracy": ops.mean(ops.cast(fake_logits < 0, "float32"))}
-
-    def generator_loss(self, data, training=True):
-        _, z = data
-        fake_logits = self.discriminator(self.generator(z, training=training), training=training)
-        return self.bce(ops.ones_like(fake_logits), fake_logits)
 
     def get_config(self):
         return {**super().get_config(), "width": self.width, "n_critic": self.n_critic,
