@@ -93,4 +93,8 @@ def _mirrored_check(rule):
 def test_every_rule_mirrored_matches_single_device(rule):
     result = _mirrored_check(rule)
     assert result["replicas"] == 2 and result["moved"] > 1e-3
-    assert result["max_relative_difference"] < 1e-4
+    # Float reassociation (one 16-example sum vs two 8-example sums) differs by
+    # ~1e-7; ReLU kinks near an extrapolated point can amplify that to ~1e-4 of
+    # a weight's scale. A wrongly scaled loss or a missing all-reduce differs by
+    # O(1) (tests/test_distribute.py shows the failure mode), far above 1e-3.
+    assert result["max_relative_difference"] < 1e-3
