@@ -64,3 +64,12 @@ def test_train_malformed_config_is_reported(tmp_path):
     bad.write_text("name: [")
     with pytest.raises(SystemExit, match="not valid YAML"):
         main(["train", str(bad)])
+
+
+@pytest.mark.skipif("fashion_mnist_classifier" not in advzoo.list_models(pretrained=True),
+                    reason="needs the shipped evaluator preset")
+def test_tune_runs_a_small_search(tmp_path, capsys):
+    main(["tune", "zoo_configs/dcgan_fashion_mnist.yaml", "--max-trials", "1", "--epochs", "1",
+          "--steps-per-epoch", "2", "--n-eval-samples", "100", "--directory", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "best hyperparameters" in out and "generator_lr" in out

@@ -37,3 +37,43 @@ def test_mirrored_step_matches_single_device_step():
     for a, b in zip(single.get_weights(), multi.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(single.metrics[0].result(), multi.metrics[0].result(), rtol=1e-5)
+
+
+LOAD_MIRRORED = """
+import json, tensorflow as tf
+tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+import numpy as np, advzoo
+single = advzoo.load("dcgan_fashion_mnist")
+model = advzoo.load("dcgan_fashion_mnist", strategy="mirrored")
+x, _ = advzoo.data.load("fashion_mnist", "test")
+steps_before = int(model.generator_optimizer.iterations.numpy())
+model.fit(advzoo.data.make_dataset(x[:256], batch_size=64), epochs=1, verbose=0)
+print(json.dumps({"replicas": model.distribute_strategy.num_replicas_in_sync,
+                  "same_samples": bool(np.allclose(single.generate(4, seed=0),
+                                                   advzoo.load("dcgan_fashion_mnist",
+                                                   strategy="mirrored").generate(4, seed=0),
+                                                   atol=1e-5)),
+                  "steps": int(model.generator_optimizer.iterations.numpy()) - steps_before}))
+"""
+
+
+def test_load_pretrained_under_mirrored_strategy_and_fine_tune():
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import advzoo
+
+    if "dcgan_fashion_mnist" not in advzoo.list_models(pretrained=True):
+        import pytest
+
+        pytest.skip("needs the shipped dcgan_fashion_mnist preset")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", LOAD_MIRRORED], cwd=root, capture_output=True,
+                         text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"replicas": 2, "same_samples": True, "steps": 4}

@@ -12,6 +12,8 @@ the rest, once for everyone:
   weight files restore every optimizer's state.
 """
 
+import warnings
+
 import keras
 import tensorflow as tf
 from keras.src.backend.common.stateless_scope import StatelessScope
@@ -92,6 +94,12 @@ class AdversarialGame(keras.Model):
         self.update_rule = rule
         for name in names:
             setattr(self, f"{name}_optimizer", resolved[name])
+        if self.distribute_strategy.num_replicas_in_sync > 1 and kwargs.get("jit_compile", "auto"):
+            if kwargs.get("jit_compile") is True:
+                warnings.warn("jit_compile=True is turned off under a multi-replica strategy: XLA "
+                              "cannot compile the replicas' latent-sampler state, which lives on "
+                              "each replica's device. Training runs as a tf.function instead.")
+            kwargs["jit_compile"] = False
         super().compile(optimizer=None, **kwargs)
         self._game_compile_args = {"optimizers": optimizers, "game": game, "steps": steps}
         self._make_trackers()
