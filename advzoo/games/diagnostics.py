@@ -18,10 +18,10 @@ and writes `orbits.png`: per player, the projected trajectory and its two
 coordinates over time.
 """
 
-from pathlib import Path
-
 import keras
 import numpy as np
+
+from advzoo.utils.images import save_figure
 
 
 def _flat(variables):
@@ -140,10 +140,4 @@ def plot_orbits(traces, steps, angles, path, summary=None, title=None):
     if summary:
         ax.text(0.03, 0.97, "\n".join(f"{k}: {v:.3f}" for k, v in summary.items()),
                 transform=ax.transAxes, va="top", fontsize=8, family="monospace")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, title)

@@ -56,6 +56,13 @@ def plot_history(history, path, title=None):
         ax.plot(np.arange(1, len(history[key]) + 1), history[key], marker=".")
         ax.set_title(key, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
+    return save_figure(fig, path, title)
+
+
+def save_figure(fig, path, title=None):
+    """Titles, lays out and writes a matplotlib figure to PNG, then closes it."""
+    import matplotlib.pyplot as plt
+
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
