@@ -28,7 +28,7 @@ def main():
 
     info = advzoo.info("dcgan_fashion_mnist")
     print(f"\nevaluating 10,000 samples of dcgan_fashion_mnist "
-          f"(trained {info['epochs']} epochs in {info['train_seconds'] / 60:.1f} CPU-minutes) ...")
+          f"(trained {info['epochs']} epochs, {info['train_seconds'] / 60:.0f} min wall-clock on a 2-core CPU) ...")
     metrics = advzoo.metrics.evaluate_generator(model, n_samples=10000, seed=0)
     recorded = info["metrics"]
     for key in ("classifier_fid", "classifier_fid_real_floor", "kid", "precision", "recall"):
