@@ -66,3 +66,29 @@ def test_generator_ema_is_swapped_in_after_fit():
     ema = model.generator_optimizer._model_variables_moving_average
     for var, avg in zip(model.generator.trainable_variables, ema):
         np.testing.assert_array_equal(var.numpy(), avg.numpy())
+
+
+def test_rotation_ratio_separates_rotational_from_potential_fields():
+    from advzoo.games import Player
+    from advzoo.games.diagnostics import rotation_ratio
+
+    zeros = np.zeros((1, 1), "float32")
+    bilinear = BilinearGame()
+    bilinear.compile(optimizers={"min": "sgd", "max": "sgd"})
+    assert rotation_ratio(bilinear, zeros) == pytest.approx(1.0, abs=1e-6)
+
+    class SharedLoss(BilinearGame):
+        """Both players minimise one function: the field is a gradient field."""
+
+        def players(self):
+            def f(data, training=True):
+                x, y = self.x.value_var, self.y.value_var
+                return (x - 1) ** 2 + (y + 2) ** 2 + x * y
+
+            return [Player("min", [self.x], f), Player("max", [self.y], f)]
+
+    shared = SharedLoss()
+    shared.compile(optimizers={"min": "sgd", "max": "sgd"})
+    assert rotation_ratio(shared, zeros) == pytest.approx(0.0, abs=1e-6)
+    ratio = rotation_ratio(tiny_dcgan(), fake_images(8), probes=2)
+    assert 0.0 < ratio < 1.0

@@ -1,12 +1,13 @@
 """Games on Keras models: players declare losses, update rules decide how they move."""
 
 from advzoo.games.base import AdversarialGame, Player
-from advzoo.games.diagnostics import OrbitTracker
+from advzoo.games.diagnostics import OrbitTracker, rotation_ratio
 from advzoo.games.optimizers import OptimisticAdam
 from advzoo.games.rules import (UPDATE_RULES, Alternating, Consensus, Extragradient, Lookahead,
                                 Optimistic, PastExtragradient, Simultaneous, UpdateRule,
                                 get_update_rule)
 
 __all__ = ["AdversarialGame", "Player", "UPDATE_RULES", "Alternating", "Consensus",
-           "Extragradient", "Lookahead", "OptimisticAdam", "OrbitTracker", "Optimistic", "PastExtragradient", "Simultaneous",
+           "Extragradient", "Lookahead", "OptimisticAdam", "OrbitTracker", "rotation_ratio",
+           "Optimistic", "PastExtragradient", "Simultaneous",
            "UpdateRule", "get_update_rule"]

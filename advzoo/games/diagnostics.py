@@ -141,3 +141,45 @@ def plot_orbits(traces, steps, angles, path, summary=None, title=None):
         ax.text(0.03, 0.97, "\n".join(f"{k}: {v:.3f}" for k, v in summary.items()),
                 transform=ax.transAxes, va="top", fontsize=8, family="monospace")
     return save_figure(fig, path, title)
+
+
+def rotation_ratio(game, data, probes=4, seed=0):
+    """How rotational the game's vector field is at the current parameters.
+
+    With `v(theta)` the joint field of every player's gradient of its own
+    loss and `J` its Jacobian, split `J = S + A` into symmetric (potential)
+    and antisymmetric (rotational) parts and return the mean over random
+    probes `u` of `||A u||^2 / (||A u||^2 + ||S u||^2)`: 0 for a field that is
+    the gradient of one function (plain minimisation), 1 for a purely
+    rotational one (the bilinear game). `J u` is a forward-over-backward
+    product, `J^T u` a Hessian-vector product; no Jacobian is formed.
+
+    Args:
+        game: a compiled `AdversarialGame`.
+        data: a batch, as passed to `fit` (it is prepared like in training).
+        probes: number of random directions.
+        seed: seed of the directions.
+    """
+    import tensorflow as tf
+
+    data = game.prepare_batch(data)
+    players = game.players()
+    variables = [v for p in players for v in p.trainable_variables]
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for _ in range(probes):
+        u = [tf.constant(rng.standard_normal(v.shape), v.dtype) for v in variables]
+        with tf.GradientTape(persistent=True) as outer:
+            with tf.autodiff.ForwardAccumulator([v.value for v in variables], u) as acc:
+                field = []
+                for p in players:
+                    with tf.GradientTape() as inner:
+                        loss, _ = game.player_loss(p, data, training=False)
+                    field += inner.gradient(loss, p.trainable_variables)
+            dot = tf.add_n([tf.reduce_sum(f * t) for f, t in zip(field, u)])
+        ju = [acc.jvp(f, unconnected_gradients="zero") for f in field]
+        jtu = outer.gradient(dot, variables, unconnected_gradients="zero")
+        sym = sum(float(tf.reduce_sum(tf.square((a + b) / 2))) for a, b in zip(ju, jtu))
+        anti = sum(float(tf.reduce_sum(tf.square((a - b) / 2))) for a, b in zip(ju, jtu))
+        ratios.append(anti / (anti + sym) if anti + sym > 0 else float("nan"))
+    return float(np.mean(ratios))
