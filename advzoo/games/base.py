@@ -101,7 +101,7 @@ class AdversarialGame(keras.Model):
                               "each replica's device. Training runs as a tf.function instead.")
             kwargs["jit_compile"] = False
         super().compile(optimizer=None, **kwargs)
-        self._game_compile_args = {"optimizers": optimizers, "game": game, "steps": steps}
+        self._compile_steps = steps
         self._make_trackers()
         for player in self.players():
             self.optimizer_for(player).build(player.trainable_variables)
@@ -114,7 +114,7 @@ class AdversarialGame(keras.Model):
         return self._steps.get(player.name, player.steps)
 
     def get_compile_config(self):
-        if not getattr(self, "_game_compile_args", None):
+        if getattr(self, "update_rule", None) is None:
             return None
         names = [p.name for p in self.players()]
         return {
@@ -122,7 +122,7 @@ class AdversarialGame(keras.Model):
                 n: keras.optimizers.serialize(getattr(self, f"{n}_optimizer")) for n in names
             },
             "game": serialize_rule(self.update_rule),
-            "steps": self._game_compile_args["steps"],
+            "steps": self._compile_steps,
         }
 
     def compile_from_config(self, config):
@@ -184,14 +184,17 @@ class AdversarialGame(keras.Model):
                 loss, extras = self.player_loss(player, data)
         return loss, extras, tape.gradient(loss, values)
 
-    def apply(self, player, grads):
+    def apply(self, player, grads, loss=None, extras=None):
+        """Applies `grads` with the player's optimizer and, when given, logs
+        the player's `loss` and `extras`."""
         self.optimizer_for(player).apply_gradients(zip(grads, player.trainable_variables))
+        if loss is not None:
+            self._record(player, loss, extras or {})
 
     def take_step(self, player, data):
         """One gradient step of `player` on its own loss."""
         loss, extras, grads = self.gradients(player, data)
-        self.apply(player, grads)
-        self._record(player, loss, extras)
+        self.apply(player, grads, loss, extras)
 
     def prepare_batch(self, data):
         """Validates/unpacks a batch before play; families override this."""

@@ -39,12 +39,23 @@ def _all_reduce_sum(tensors):
     return [tf.reshape(part, tf.shape(t)) for part, t in zip(tf.split(flat, tf.stack(sizes)), tensors)]
 
 
-def _split(flat, lengths):
+def _all_reduce_per_player(grads_by_player):
+    """`_all_reduce_sum` of a list of per-player gradient lists, in one collective."""
+    flat = _all_reduce_sum([g for grads in grads_by_player for g in grads])
     out, start = [], 0
-    for n in lengths:
-        out.append(flat[start:start + n])
-        start += n
+    for grads in grads_by_player:
+        out.append(flat[start:start + len(grads)])
+        start += len(grads)
     return out
+
+
+def _previous_gradients(game):
+    """One zero-initialised state variable per trainable variable, per player."""
+    return {p.name: [keras.Variable(tf.zeros(v.shape, v.dtype), trainable=False,
+                                    aggregation="only_first_replica",
+                                    name=f"past_grad_{p.name}_{i}")
+                     for i, v in enumerate(p.trainable_variables)]
+            for p in game.players()}
 
 
 def _to_local(global_grads):
@@ -151,8 +162,7 @@ class Simultaneous(UpdateRule):
         players = game.players()
         results = [game.gradients(p, data) for p in players]
         for player, (loss, extras, grads) in zip(players, results):
-            game.apply(player, grads)
-            game._record(player, loss, extras)
+            game.apply(player, grads, loss, extras)
 
 
 def _joint_variables(game):
@@ -191,12 +201,11 @@ class Extragradient(UpdateRule):
     def play(self, game, data):
         players = game.players()
         local = [game.gradients(p, data)[2] for p in players]
-        first = _split(_all_reduce_sum([g for gs in local for g in gs]), [len(gs) for gs in local])
+        first = _all_reduce_per_player(local)
         at = self._extrapolate(game, first)
         for player in players:
             loss, extras, grads = game.gradients(player, data, at=at)
-            game.apply(player, grads)
-            game._record(player, loss, extras)
+            game.apply(player, grads, loss, extras)
 
     def get_config(self):
         return {"extrapolation_scale": self.extrapolation_scale}
@@ -210,12 +219,7 @@ class PastExtragradient(Extragradient):
     name = "past_extragradient"
 
     def build(self, game):
-        self._previous = {
-            p.name: [keras.Variable(tf.zeros(v.shape, v.dtype), trainable=False,
-                                    aggregation="only_first_replica",
-                                    name=f"past_grad_{p.name}_{i}")
-                     for i, v in enumerate(p.trainable_variables)]
-            for p in game.players()}
+        self._previous = _previous_gradients(game)
 
     def play(self, game, data):
         players = game.players()
@@ -223,8 +227,7 @@ class PastExtragradient(Extragradient):
         states, grads_all = [], []
         for player in players:
             loss, extras, grads = game.gradients(player, data, at=at)
-            game.apply(player, grads)
-            game._record(player, loss, extras)
+            game.apply(player, grads, loss, extras)
             states += self._previous[player.name]
             grads_all += grads
         _assign(list(zip(states, _all_reduce_sum(grads_all))))
@@ -239,19 +242,17 @@ class Optimistic(UpdateRule):
     name = "optimistic"
 
     def build(self, game):
-        PastExtragradient.build(self, game)
+        self._previous = _previous_gradients(game)
 
     def play(self, game, data):
         players = game.players()
         results = [game.gradients(p, data) for p in players]
-        totals = _split(_all_reduce_sum([g for r in results for g in r[2]]),
-                        [len(r[2]) for r in results])
+        totals = _all_reduce_per_player([r[2] for r in results])
         updates = []
         for player, (loss, extras, grads), total in zip(players, results, totals):
             previous = [s.value for s in self._previous[player.name]]
             optimistic = _to_local([2.0 * g - p for g, p in zip(total, previous)])
-            game.apply(player, optimistic)
-            game._record(player, loss, extras)
+            game.apply(player, optimistic, loss, extras)
             updates += zip(self._previous[player.name], total)
         _assign(updates)
 
@@ -287,8 +288,7 @@ class Consensus(UpdateRule):
             reg = jtv[offset:offset + n]
             offset += n
             game.apply(player, [g + self.gamma * (r if r is not None else tf.zeros_like(g))
-                                for g, r in zip(grads, reg)])
-            game._record(player, loss, extras)
+                                for g, r in zip(grads, reg)], loss, extras)
 
     def get_config(self):
         return {"gamma": self.gamma}
