@@ -15,10 +15,10 @@ if os.environ.setdefault("KERAS_BACKEND", "tensorflow") != "tensorflow":
 
 __version__ = "0.1.0"
 
-from advzoo import data, games, metrics  # noqa: E402
+from advzoo import data, games, layers, metrics  # noqa: E402
 from advzoo.api import info, list_models, load  # noqa: E402
 
-__all__ = ["data", "games", "info", "list_models", "load", "metrics", "tuning", "__version__"]
+__all__ = ["data", "games", "info", "layers", "list_models", "load", "metrics", "tuning", "__version__"]
 
 
 def __getattr__(name):

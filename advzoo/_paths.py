@@ -32,3 +32,10 @@ def weights_url():
     """Base URL that serves a copy of `weights/` (`ADVZOO_WEIGHTS_URL`), or None."""
     url = os.environ.get("ADVZOO_WEIGHTS_URL", "").strip()
     return url.rstrip("/") or None
+
+
+def data_cache_dir():
+    """Where synthesised datasets are cached (`ADVZOO_DATA_CACHE_DIR`, default
+    `<cache>/data`)."""
+    user = os.environ.get("ADVZOO_DATA_CACHE_DIR")
+    return Path(user) if user else cache_dir() / "data"

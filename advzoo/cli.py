@@ -104,8 +104,17 @@ def cmd_tune(args):
     from advzoo.tuning import hypermodel_for
 
     recipe = read_recipe(args.config)
-    hypermodel = hypermodel_for(recipe["family"], n_eval_samples=args.n_eval_samples)
     dataset, _ = get_family(recipe["family"]).train_data(recipe)
+    if recipe["family"] == "dann":
+        from advzoo import data as adata
+        from advzoo.models.dann.dann_presets import validation_split
+
+        x_val, y_val = validation_split(recipe)
+        hypermodel = hypermodel_for("dann", recipe=recipe,
+                                    validation_data=(adata.to_float(x_val), y_val),
+                                    steps_per_epoch=args.steps_per_epoch)
+    else:
+        hypermodel = hypermodel_for(recipe["family"], n_eval_samples=args.n_eval_samples)
     tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective,
                             max_trials=args.max_trials, seed=args.seed,
                             directory=args.directory, project_name=recipe["name"],

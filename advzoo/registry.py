@@ -22,6 +22,8 @@ class Family:
         train_data: `train_data(recipe) -> (dataset, steps_per_epoch or None)`.
         evaluate: `evaluate(model, recipe, **options) -> dict of metrics`.
         samples: optional `samples(model, n, seed) -> images in [-1, 1]` for grids.
+        callbacks: optional `callbacks(recipe, steps_per_epoch) -> [callback]`
+            that training needs (e.g. a schedule).
     """
 
     name: str
@@ -30,6 +32,7 @@ class Family:
     train_data: Callable
     evaluate: Callable
     samples: Optional[Callable] = None
+    callbacks: Optional[Callable] = None
 
 
 _FAMILIES = {}

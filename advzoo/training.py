@@ -88,7 +88,10 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
         dataset, steps = dataset.take(max_steps_per_epoch), max_steps_per_epoch
 
     guard = DivergenceGuard(checkpoint)
-    callbacks = [guard, keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume)]
+    callbacks = [guard]
+    if family.callbacks is not None:
+        callbacks += family.callbacks(recipe, steps)
+    callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume))
     if family.samples is not None:
         callbacks.append(SampleGrid(family.samples, run_dir / "samples",
                                     tensorboard_dir=run_dir / "tensorboard"))

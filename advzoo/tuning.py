@@ -77,11 +77,73 @@ class WGANHyperModel(GANHyperModel):
         return model
 
 
-HYPERMODELS = {"dcgan": DCGANHyperModel, "wgan": WGANHyperModel}
+class DANNHyperModel(kt.HyperModel):
+    """Searches a domain-adversarial classifier: the final reversal strength,
+    learning rate, adversary/feature learning-rate ratio (two time scales),
+    embedding size and update rule. The objective is accuracy on labelled
+    validation data that you choose: target validation labels (oracle model
+    selection) or, honestly unsupervised, the source validation split.
+
+    Args:
+        recipe: a `dann` recipe (its model settings are the starting point).
+        validation_data: `(images in [-1, 1], labels)` scored after training.
+        steps_per_epoch: steps of one epoch, for the reversal schedule.
+
+    Example:
+    >>> hm = DANNHyperModel(recipe, (x_val, y_val), steps_per_epoch=195)
+    >>> tuner = kt.RandomSearch(hm, objective=hm.objective, max_trials=6)
+    >>> tuner.search(dataset, epochs=5, steps_per_epoch=195)
+    """
+
+    objective = kt.Objective("validation_accuracy", direction="max")
+
+    def __init__(self, recipe, validation_data, steps_per_epoch, **kwargs):
+        super().__init__(**kwargs)
+        self.recipe = recipe
+        self.validation_data = validation_data
+        self.steps_per_epoch = int(steps_per_epoch)
+
+    def build(self, hp):
+        from advzoo.models.dann import DomainAdversarialNet
+
+        model_cfg = dict(self.recipe["model"])
+        default_dim = int(model_cfg.get("feature_dim", 128))
+        model_cfg["feature_dim"] = hp.Choice("feature_dim", sorted({64, 128, 256, default_dim}),
+                                             default=default_dim)
+        model = DomainAdversarialNet(**model_cfg)
+        lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
+        ratio = hp.Choice("adversary_lr_ratio", [1.0, 3.0, 10.0], default=10.0)
+        hp.Float("lambda_max", 0.03, 1.0, sampling="log", default=0.3)
+        optimizers = {"task": keras.optimizers.Adam(lr)}
+        if model.adversary == "reversal":
+            optimizers["adversary"] = keras.optimizers.Adam(lr * ratio)
+        model.compile(optimizers=optimizers,
+                      game=hp.Choice("game", ["joint", "alternating"], default="joint"))
+        return model
+
+    def fit(self, hp, model, *args, epochs=1, callbacks=None, **kwargs):
+        import numpy as np
+
+        from advzoo.models.dann import GradientReversalSchedule
+
+        callbacks = list(callbacks or [])
+        if model.adversary != "none":
+            callbacks.append(GradientReversalSchedule(self.steps_per_epoch * epochs,
+                                                      lambda_max=hp.get("lambda_max")))
+        model.fit(*args, epochs=epochs, callbacks=callbacks, **kwargs)
+        x, y = self.validation_data
+        probs = model.predict(x, batch_size=512, verbose=0)
+        return {"validation_accuracy": float(np.mean(np.asarray(probs).argmax(-1) == y))}
 
 
-def hypermodel_for(family, **kwargs):
-    """The HyperModel of a registered family name."""
+HYPERMODELS = {"dcgan": DCGANHyperModel, "wgan": WGANHyperModel, "dann": DANNHyperModel}
+
+
+def hypermodel_for(family, recipe=None, **kwargs):
+    """The HyperModel of a registered family name (`dann` needs the recipe,
+    validation data and steps per epoch; see `DANNHyperModel`)."""
     if family not in HYPERMODELS:
         raise ValueError(f"No HyperModel for family {family!r}; available: {sorted(HYPERMODELS)}.")
+    if family == "dann":
+        return DANNHyperModel(recipe, **kwargs)
     return HYPERMODELS[family](**kwargs)

@@ -6,8 +6,13 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import tempfile  # noqa: E402
+
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+# Synthesised domains are shared by the whole session (generating one takes seconds).
+os.environ.setdefault("ADVZOO_DATA_CACHE_DIR", tempfile.mkdtemp(prefix="advzoo-data-"))
 
 _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(

@@ -5,7 +5,8 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann]
+(`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch.)
 """
 
 import json
@@ -28,27 +29,40 @@ from advzoo.games import get_update_rule  # noqa: E402
 from tests.helpers import fake_images, tiny_dcgan  # noqa: E402
 
 
-def train(strategy, rule, init, batch, steps=3):
+def tiny_dann():
+    from advzoo.models.dann import DomainAdversarialNet
+
+    return DomainAdversarialNet(image_shape=(12, 12, 3), width=4, feature_dim=8, hidden=8,
+                                lambda_=0.7)
+
+
+def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
     with strategy.scope():
-        model = tiny_dcgan(compile=False, width=4)
+        model = tiny_dcgan(compile=False, width=4) if kind == "dcgan" else tiny_dann()
         model.set_weights(init)
         # SGD, not Adam: Adam is invariant to a wrongly scaled loss, SGD is not.
-        model.compile(optimizers={"generator": keras.optimizers.SGD(0.1, momentum=0.5),
-                                  "discriminator": keras.optimizers.SGD(0.1, momentum=0.5)},
+        model.compile(optimizers={p.name: keras.optimizers.SGD(0.1, momentum=0.5)
+                                  for p in model.players()},
                       game=get_update_rule(rule))
-    ds = tf.data.Dataset.from_tensor_slices(batch).batch(len(batch[0]))
+    ds = tf.data.Dataset.from_tensor_slices(batch).batch(16)
     model.fit(ds.repeat(steps), epochs=1, verbose=0)
     return model
 
 
-def main(rule):
+def main(rule, kind="dcgan"):
     keras.utils.set_random_seed(0)  # a fixed, generic init (no ReLU input sits on 0)
     devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
-    init = tiny_dcgan(compile=False, width=4).get_weights()
-    batch = (fake_images(16, seed=2),
-             np.random.default_rng(3).standard_normal((16, 8)).astype("float32"))
-    single = train(tf.distribute.get_strategy(), rule, init, batch)
-    multi = train(tf.distribute.MirroredStrategy(devices), rule, init, batch)
+    if kind == "dcgan":
+        init = tiny_dcgan(compile=False, width=4).get_weights()
+        batch = (fake_images(16, seed=2),
+                 np.random.default_rng(3).standard_normal((16, 8)).astype("float32"))
+    else:
+        init = tiny_dann().get_weights()
+        rng = np.random.default_rng(3)
+        batch = ((fake_images(16, seed=2, shape=(12, 12, 3)), rng.integers(0, 10, 16)),
+                 fake_images(16, seed=4, shape=(12, 12, 3)) * 0.5 + 0.3)
+    single = train(tf.distribute.get_strategy(), rule, init, batch, kind=kind)
+    multi = train(tf.distribute.MirroredStrategy(devices), rule, init, batch, kind=kind)
     moved = float(max(np.abs(a - b).max() for a, b in zip(init, single.get_weights())))
     diffs = [float(np.abs(a - b).max() / (1e-5 + np.abs(a).max()))
              for a, b in zip(single.get_weights(), multi.get_weights())]
@@ -57,4 +71,4 @@ def main(rule):
 
 
 if __name__ == "__main__":
-    main(json.loads(sys.argv[1]))
+    main(json.loads(sys.argv[1]), *sys.argv[2:])

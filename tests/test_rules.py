@@ -76,9 +76,9 @@ def test_rule_survives_keras_roundtrip(tmp_path):
     assert restored.update_rule.inner.name == "optimistic" and restored.update_rule.alpha == 0.3
 
 
-def _mirrored_check(rule):
+def _mirrored_check(rule, kind="dcgan"):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "tests.mirrored_check", json.dumps(rule)],
+    out = subprocess.run([sys.executable, "-m", "tests.mirrored_check", json.dumps(rule), kind],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -4,10 +4,10 @@ from advzoo.games.base import AdversarialGame, Player
 from advzoo.games.diagnostics import OrbitTracker, rotation_ratio
 from advzoo.games.optimizers import OptimisticAdam
 from advzoo.games.rules import (UPDATE_RULES, Alternating, Consensus, Extragradient, Lookahead,
-                                Optimistic, PastExtragradient, Simultaneous, UpdateRule,
+                                Joint, Optimistic, PastExtragradient, Simultaneous, UpdateRule,
                                 get_update_rule)
 
 __all__ = ["AdversarialGame", "Player", "UPDATE_RULES", "Alternating", "Consensus",
            "Extragradient", "Lookahead", "OptimisticAdam", "OrbitTracker", "rotation_ratio",
-           "Optimistic", "PastExtragradient", "Simultaneous",
+           "Joint", "Optimistic", "PastExtragradient", "Simultaneous",
            "UpdateRule", "get_update_rule"]

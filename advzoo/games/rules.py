@@ -165,6 +165,37 @@ class Simultaneous(UpdateRule):
             game.apply(player, grads, loss, extras)
 
 
+class Joint(UpdateRule):
+    """Simultaneous play in ONE backward pass, for games that define
+    `joint_loss(data) -> (total, {player: (loss, extras)})` such that the
+    gradient of `total` w.r.t. each player's variables is that player's own
+    gradient -- which is what a gradient-reversal layer arranges (DANN). Same
+    updates as `simultaneous`, at the cost of one forward/backward pass."""
+
+    name = "joint"
+
+    def check(self, game, optimizers):
+        if not callable(getattr(game, "joint_loss", None)):
+            raise ValueError(
+                f"The 'joint' update rule needs a model that defines joint_loss(data) (one "
+                f"loss whose gradient is every player's own, e.g. through a gradient-reversal "
+                f"layer); {type(game).__name__} does not. Use 'simultaneous' for the same "
+                "updates with one backward pass per player.")
+
+    def play(self, game, data):
+        players = game.players()
+        variables = _joint_variables(game)
+        with tf.GradientTape() as tape:
+            total, per_player = game.joint_loss(data)
+        grads = tape.gradient(total, variables)
+        start = 0
+        for player in players:
+            n = len(player.trainable_variables)
+            loss, extras = per_player[player.name]
+            game.apply(player, grads[start:start + n], loss, extras)
+            start += n
+
+
 def _joint_variables(game):
     return [v for p in game.players() for v in p.trainable_variables]
 
@@ -343,7 +374,7 @@ class Lookahead(UpdateRule):
         return {"inner": serialize_rule(self.inner), "k": self.k, "alpha": self.alpha}
 
 
-UPDATE_RULES = {cls.name: cls for cls in (Alternating, Simultaneous, Extragradient,
+UPDATE_RULES = {cls.name: cls for cls in (Alternating, Simultaneous, Joint, Extragradient,
                                           PastExtragradient, Optimistic, Consensus, Lookahead)}
 
 

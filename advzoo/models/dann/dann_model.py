@@ -1,0 +1,239 @@
+"""Domain-adversarial classifiers on the game base (DANN, DAN-style MMD,
+nuisance forgetting and debiasing)."""
+
+import keras
+import numpy as np
+from keras import ops
+from keras.src.losses.loss import scale_loss_for_distribution
+
+from advzoo.games import AdversarialGame, Player
+from advzoo.layers import GradientReversal
+from advzoo.models.dann.dann_networks import build_backbone, build_head
+from advzoo.models.dann.dann_schedules import mk_mmd
+
+ADVERSARIES = ("reversal", "mmd", "none")
+
+
+@keras.saving.register_keras_serializable(package="advzoo")
+class DomainAdversarialNet(AdversarialGame):
+    """A classifier whose features are kept from revealing a nuisance attribute.
+
+    Two players: the **task** player (feature extractor + label head) minimises
+    `CE(labels) - lambda * A`, the **adversary** (a head on the features)
+    minimises `A`, its cross-entropy at predicting the nuisance (the domain, the
+    image source, a colour). Gradient reversal is the `joint` update rule: one
+    backward pass of `CE + A(GradientReversal(features))` gives both players
+    their simultaneous-play gradients; every other rule of `advzoo.games`
+    (alternating, extragradient, ...) plays the same explicit game.
+
+    Batches:
+        * `((source_images, source_labels), target_images)`: domain
+          adaptation; target images are unlabelled, the nuisance is the domain.
+        * `(images, labels, nuisance)`: every image labelled, with an integer
+          nuisance attribute in `[0, num_nuisance)`.
+        * `(images, labels)`: only for `adversary="none"` (plain training).
+
+    Args:
+        num_classes: number of classes.
+        num_nuisance: number of nuisance values (2 for source vs target).
+        image_shape: `(height, width, channels)`.
+        width: filters of the first conv block.
+        feature_dim: size of the embedding returned by `features()`.
+        hidden: width of the heads' hidden layers.
+        adversary: `"reversal"` (adversarial head), `"mmd"` (multi-kernel MMD
+            between nuisance groups 0 and 1, no adversary: DAN) or `"none"`.
+        condition_on_label: give the adversary the true label as well, so it
+            removes only what the features say about the nuisance *beyond* the
+            class (needed when nuisance and class are correlated).
+        lambda_: initial adversary weight (see `GradientReversalSchedule`).
+
+    Example:
+    >>> model = advzoo.load("dann_fashion_mnist_m")
+    >>> probs = model.predict(advzoo.data.to_float(target_images))
+    >>> emb = model.features(advzoo.data.to_float(target_images))
+
+    Reference:
+        Ganin et al. Domain-Adversarial Training of Neural Networks. JMLR 2016.
+    """
+
+    def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
+                 feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
+                 lambda_=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if adversary not in ADVERSARIES:
+            raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
+        self.num_classes = int(num_classes)
+        self.num_nuisance = int(num_nuisance)
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.width, self.feature_dim, self.hidden = int(width), int(feature_dim), int(hidden)
+        self.adversary = adversary
+        self.condition_on_label = bool(condition_on_label)
+        self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim)
+        self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
+                                     activation="softmax", name="classifier")
+        adv_in = self.feature_dim + (self.num_classes if self.condition_on_label else 0)
+        self.adversary_head = build_head(adv_in, self.num_nuisance, self.hidden, depth=2,
+                                         name="adversary_head")
+        self.reversal = GradientReversal(lambda_, name="reversal")
+        self.built = True
+
+    # ------------------------------------------------------------ inference
+    def call(self, x, training=False):
+        return self.classifier(self.backbone(x, training=training), training=training)
+
+    def features(self, x, batch_size=512):
+        """The embedding of float images in [-1, 1], as numpy."""
+        self._check_images(np.asarray(x[:1]), "features")
+        return np.asarray(self.backbone.predict(x, batch_size=batch_size, verbose=0))
+
+    def predict_nuisance(self, x, labels=None, batch_size=512):
+        """The adversary's nuisance probabilities for float images (and labels,
+        for a label-conditioned adversary), as numpy."""
+        f = self.features(x, batch_size)
+        if self.condition_on_label:
+            if labels is None:
+                raise ValueError("This adversary is conditioned on the label: pass labels=.")
+            f = np.concatenate([f, np.eye(self.num_classes, dtype="float32")[labels]], -1)
+        logits = self.adversary_head.predict(f, batch_size=batch_size, verbose=0)
+        return np.asarray(ops.convert_to_numpy(ops.softmax(logits)))
+
+    # ------------------------------------------------------------ the game
+    def players(self):
+        task = Player("task", [self.backbone, self.classifier], self.task_loss,
+                      metrics=("classification_loss", "accuracy"))
+        if self.adversary != "reversal":
+            return [task]
+        return [task, Player("adversary", [self.adversary_head], self.adversary_loss,
+                             metrics=("adversary_accuracy",))]
+
+    def _forward(self, data, training, reversed_features=False):
+        x, y, a, labelled = data
+        f = self.backbone(x, training=training)
+        probs = self.classifier(f, training=training)
+        ce = keras.losses.sparse_categorical_crossentropy(y, probs)
+        n = ops.maximum(ops.sum(labelled), 1.0)
+        ce = scale_loss_for_distribution(ops.sum(ce * labelled) / n)
+        acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
+        out = {"f": f, "ce": ce, "acc": acc}
+        if self.adversary == "reversal":
+            g = self.reversal(f) if reversed_features else f
+            if self.condition_on_label:
+                g = ops.concatenate([g, ops.one_hot(y, self.num_classes)], -1)
+            logits = self.adversary_head(g, training=training)
+            out["adv"] = self.replica_mean(
+                keras.losses.sparse_categorical_crossentropy(a, logits, from_logits=True))
+            out["adv_acc"] = ops.mean(ops.cast(ops.argmax(logits, -1) == a, "float32"))
+        elif self.adversary == "mmd":
+            out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a))
+        return out
+
+    def _group_mmd(self, f, a):
+        # Groups have static sizes in adaptation batches (source first, then target).
+        n = getattr(self, "_n_source", None)
+        if n is None:
+            raise ValueError("adversary='mmd' needs adaptation batches "
+                             "((source_images, source_labels), target_images).")
+        return mk_mmd(f[:n], f[n:])
+
+    def _lambda(self):
+        return ops.convert_to_tensor(self.reversal.strength)
+
+    def task_loss(self, data, training=True):
+        out = self._forward(data, training)
+        loss = out["ce"]
+        if self.adversary == "reversal":
+            loss = loss - self._lambda() * out["adv"]
+        elif self.adversary == "mmd":
+            loss = loss + self._lambda() * out["adv"]
+        return loss, {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
+
+    def adversary_loss(self, data, training=True):
+        out = self._forward(data, training)
+        return out["adv"], {"adversary_accuracy": out["adv_acc"]}
+
+    def joint_loss(self, data, training=True):
+        """One forward pass whose gradient is every player's own: with the
+        features reversed before the adversary, `d/d task = dCE - lambda dA` and
+        `d/d adversary = dA` (used by the `joint` update rule)."""
+        out = self._forward(data, training, reversed_features=True)
+        task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
+        if self.adversary == "reversal":
+            total = out["ce"] + out["adv"]
+            lam = ops.stop_gradient(self._lambda())
+            return total, {"task": (out["ce"] - lam * out["adv"], task_extras),
+                           "adversary": (out["adv"], {"adversary_accuracy": out["adv_acc"]})}
+        total = out["ce"] + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
+        return total, {"task": (total, task_extras)}
+
+    # ------------------------------------------------------------ batches
+    def _check_images(self, x, where):
+        shape = tuple(x.shape[1:])
+        if shape != self.image_shape:
+            hint = (" Convert greyscale images with `advzoo.data.to_rgb(images)`."
+                    if shape[:2] == self.image_shape[:2] and shape[-1:] == (1,) else "")
+            raise ValueError(f"{where}: {type(self).__name__} expects images of shape (batch, "
+                             f"{', '.join(map(str, self.image_shape))}), got (batch, "
+                             f"{', '.join(map(str, shape))}).{hint}")
+
+    def prepare_batch(self, data):
+        self._n_source = None
+        if isinstance(data, dict):
+            data = ((data["source_images"], data["source_labels"]), data["target_images"])
+        if (isinstance(data, (tuple, list)) and len(data) == 2
+                and isinstance(data[0], (tuple, list))):
+            (xs, ys), xt = data
+            self._check_images(xs, "source images")
+            if tuple(xt.shape[1:]) != tuple(xs.shape[1:]):
+                raise ValueError(
+                    f"Target images have shape (batch, {', '.join(map(str, xt.shape[1:]))}) "
+                    f"but source images (batch, {', '.join(map(str, xs.shape[1:]))}); both "
+                    "domains must share one shape (use `advzoo.data.to_rgb` for greyscale).")
+            ns, nt = ops.shape(xs)[0], ops.shape(xt)[0]
+            self._n_source = ns
+            x = ops.concatenate([xs, ops.cast(xt, xs.dtype)], 0)
+            y = ops.concatenate([ops.cast(ys, "int32"), ops.zeros((nt,), "int32")], 0)
+            a = ops.concatenate([ops.zeros((ns,), "int32"), ops.ones((nt,), "int32")], 0)
+            labelled = ops.concatenate([ops.ones((ns,)), ops.zeros((nt,))], 0)
+            return x, y, a, labelled
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError(_BATCH_HELP)
+        if len(data) == 2 and self.adversary != "none":
+            raise ValueError(f"adversary={self.adversary!r} has nothing to adapt to: the batch "
+                             f"is (images, labels) without target images or nuisance labels. "
+                             f"{_BATCH_HELP}")
+        x, y = data[0], ops.cast(ops.reshape(data[1], (-1,)), "int32")
+        self._check_images(x, "images")
+        a = ops.cast(ops.reshape(data[2], (-1,)), "int32") if len(data) == 3 else ops.zeros_like(y)
+        return x, y, a, ops.ones(ops.shape(y), "float32")
+
+    def test_step(self, data):
+        if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(
+                data[0], (tuple, list)):
+            x, y = data
+            self._check_images(x, "images")
+            y = ops.cast(ops.reshape(y, (-1,)), "int32")
+            data = (x, y, ops.zeros_like(y), ops.ones(ops.shape(y), "float32"))
+            out = self._forward(data, training=False)
+            self._trackers["classification_loss"].update_state(_unscaled(out["ce"]))
+            self._trackers["accuracy"].update_state(out["acc"])
+            return {name: self._trackers[name].result()
+                    for name in ("classification_loss", "accuracy")}
+        return super().test_step(data)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "num_nuisance": self.num_nuisance, "image_shape": list(self.image_shape),
+                "width": self.width, "feature_dim": self.feature_dim, "hidden": self.hidden,
+                "adversary": self.adversary, "condition_on_label": self.condition_on_label,
+                "lambda_": self.reversal.initial_lambda}
+
+
+def _unscaled(loss):
+    from keras.src.losses.loss import unscale_loss_for_distribution
+
+    return unscale_loss_for_distribution(loss)
+
+
+_BATCH_HELP = ("Pass ((source_images, source_labels), target_images) for domain adaptation "
+               "(see advzoo.models.dann.adaptation_dataset) or (images, labels, nuisance) for "
+               "attribute forgetting; (images, labels) alone only trains adversary='none'.")

@@ -1,0 +1,196 @@
+"""The `dann` family: recipes for domain adaptation (Fashion-MNIST ->
+Fashion-MNIST-M), forgetting the image source, and debiasing a colour cue.
+
+`data.setting` picks the protocol:
+
+* `adaptation`: labelled source (Fashion-MNIST, as RGB) + unlabelled target
+  (Fashion-MNIST-M); `source_only` and `target_oracle` train the same network
+  on source labels only or on target labels (the two ends of the gap).
+* `forget`: clean and textured garments, all labelled; the nuisance is the source.
+* `colour`: colored_fashion_mnist; the nuisance is the colour index.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from advzoo import data as adata
+from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
+from advzoo.models.dann.dann_model import DomainAdversarialNet
+from advzoo.models.dann.dann_schedules import DANNLearningRate, GradientReversalSchedule
+from advzoo.registry import Family, register_family
+
+SETTINGS = ("adaptation", "source_only", "target_oracle", "forget", "colour")
+
+
+def _setting(recipe):
+    setting = recipe["data"].get("setting", "adaptation")
+    if setting not in SETTINGS:
+        raise ValueError(f"{recipe['name']}: data.setting must be one of {SETTINGS}, "
+                         f"got {setting!r}.")
+    return setting
+
+
+def source_domain(split):
+    """Labelled source garments as RGB uint8: `split` in train/validation/test."""
+    if split == "test":
+        x, y = adata.load("fashion_mnist", "test")
+        return adata.to_rgb(x), y
+    source, start, stop = adata.DOMAIN_SPLITS[f"source_{split}"]
+    x, y = adata.load("fashion_mnist", source)
+    return adata.to_rgb(x[start:stop]), y[start:stop]
+
+
+def _forget_arrays(split):
+    xs, ys = source_domain(split)
+    xt, yt = adata.load("fashion_mnist_m", split)
+    x = np.concatenate([xs, xt])
+    return x, np.concatenate([ys, yt]), np.concatenate([np.zeros(len(ys)), np.ones(len(yt))])
+
+
+def training_arrays(recipe):
+    """The numpy arrays a recipe trains on: `(x, y)`, `(x, y, nuisance)` or,
+    for adaptation, `((x_source, y_source), x_target)`."""
+    setting = _setting(recipe)
+    if setting in ("adaptation", "source_only"):
+        xs, ys = source_domain("train")
+        if setting == "source_only":
+            return xs, ys
+        return (xs, ys), adata.load("fashion_mnist_m", "train")[0]
+    if setting == "target_oracle":
+        return adata.load("fashion_mnist_m", "train")
+    if setting == "forget":
+        return _forget_arrays("train")
+    return adata.load("colored_fashion_mnist", "train", return_nuisance=True)
+
+
+def validation_split(recipe):
+    """Labelled validation images `(uint8, labels)` for model selection.
+
+    `data.selection: source` (default; needs no target labels) uses the source
+    validation split, `target` the labelled target validation split (oracle).
+    """
+    setting, selection = _setting(recipe), recipe["data"].get("selection", "source")
+    if selection not in ("source", "target"):
+        raise ValueError(f"data.selection must be 'source' or 'target', got {selection!r}.")
+    if setting == "colour":
+        return adata.load("colored_fashion_mnist", "validation")
+    if setting == "forget":
+        x, y, _ = _forget_arrays("validation")
+        return x, y
+    if selection == "target" or setting == "target_oracle":
+        return adata.load("fashion_mnist_m", "validation")
+    return source_domain("validation")
+
+
+def adaptation_dataset(source_images, source_labels, target_images, batch_size=128, seed=0):
+    """A repeating `tf.data.Dataset` of `((source_images, source_labels),
+    target_images)` batches, `batch_size` of each domain, scaled to [-1, 1].
+
+    The two domains are shuffled independently, so they may differ in size.
+    Returns `(dataset, steps_per_epoch)` where an epoch is one pass over the source.
+    """
+    xs, xt = adata.to_float(source_images), adata.to_float(target_images)
+    if xs.shape[1:] != xt.shape[1:]:
+        raise ValueError(f"Source images {xs.shape[1:]} and target images {xt.shape[1:]} "
+                         "differ in shape; convert greyscale with advzoo.data.to_rgb.")
+    src = tf.data.Dataset.from_tensor_slices((xs, np.asarray(source_labels)))
+    src = src.shuffle(len(xs), seed=seed).repeat().batch(batch_size, drop_remainder=True)
+    tgt = tf.data.Dataset.from_tensor_slices(xt).shuffle(len(xt), seed=seed + 1).repeat()
+    tgt = tgt.batch(batch_size, drop_remainder=True)
+    ds = tf.data.Dataset.zip((src, tgt)).prefetch(tf.data.AUTOTUNE)
+    return ds, len(xs) // batch_size
+
+
+def train_data(recipe):
+    arrays = training_arrays(recipe)
+    batch = recipe["train"].get("batch_size", 128)
+    seed = recipe["train"].get("seed", 0)
+    if _setting(recipe) == "adaptation":
+        (xs, ys), xt = arrays
+        return adaptation_dataset(xs, ys, xt, batch, seed)
+    x = adata.to_float(arrays[0])
+    ds = tf.data.Dataset.from_tensor_slices((x,) + tuple(np.asarray(a) for a in arrays[1:]))
+    ds = ds.shuffle(len(x), seed=seed).repeat().batch(batch, drop_remainder=True)
+    return ds.prefetch(tf.data.AUTOTUNE), len(x) // batch
+
+
+def steps_per_epoch(recipe):
+    sizes = {"adaptation": 25000, "source_only": 25000, "target_oracle": 25000,
+             "forget": 50000, "colour": 50000}
+    return sizes[_setting(recipe)] // recipe["train"].get("batch_size", 128)
+
+
+def build(recipe):
+    return DomainAdversarialNet(**recipe["model"])
+
+
+def compile_model(model, recipe):
+    cfg = recipe["compile"]
+    total = steps_per_epoch(recipe) * recipe["train"].get("epochs", 1)
+    optimizers = {}
+    for player in model.players():
+        spec = dict(cfg.get("optimizers", {}).get(player.name) or cfg.get("optimizer") or
+                    {"class_name": "Adam", "config": {"learning_rate": 1e-3}})
+        config = dict(spec.get("config", {}))
+        if cfg.get("lr_schedule") == "dann":
+            config["learning_rate"] = DANNLearningRate(config.get("learning_rate", 1e-3), total)
+        optimizers[player.name] = keras.optimizers.get({"class_name": spec["class_name"],
+                                                        "config": config})
+    model.compile(optimizers=optimizers, game=cfg.get("game", "joint"),
+                  jit_compile=cfg.get("jit_compile", "auto"))
+
+
+def callbacks(recipe, steps):
+    schedule = recipe["train"].get("lambda_schedule")
+    if not schedule or recipe["model"].get("adversary", "reversal") == "none":
+        return []
+    total = int(steps) * recipe["train"].get("epochs", 1)
+    return [GradientReversalSchedule(total, lambda_max=float(schedule.get("lambda_max", 1.0)),
+                                     gamma=float(schedule.get("gamma", 10.0)))]
+
+
+def _accuracy(model, x, y):
+    probs = model.predict(adata.to_float(x), batch_size=512, verbose=0)
+    return round(float(np.mean(np.asarray(probs).argmax(-1) == y)), 4)
+
+
+def evaluate(model, recipe, **_):
+    setting = _setting(recipe)
+    if setting in ("adaptation", "source_only", "target_oracle"):
+        return {
+            "target_test_accuracy": _accuracy(model, *adata.load("fashion_mnist_m", "test")),
+            "target_validation_accuracy": _accuracy(
+                model, *adata.load("fashion_mnist_m", "validation")),
+            "source_test_accuracy": _accuracy(model, *source_domain("test")),
+            "source_validation_accuracy": _accuracy(model, *source_domain("validation")),
+        }
+    if setting == "forget":
+        x, y, source = _forget_arrays("test")
+        feats = model.features(adata.to_float(x))
+        n = len(y) // 2
+        return {
+            "class_accuracy": _accuracy(model, x, y),
+            "class_accuracy_clean": _accuracy(model, x[:n], y[:n]),
+            "class_accuracy_textured": _accuracy(model, x[n:], y[n:]),
+            "source_probe_linear": round(split_probe(feats, source, linear_probe), 4),
+            "source_probe_mlp": round(split_probe(feats, source, mlp_probe), 4),
+            "same_source_neighbours": round(neighbour_agreement(feats, source), 4),
+            "source_chance": 0.5,
+        }
+    xr, yr = adata.load("colored_fashion_mnist", "test")
+    xp, yp, colour = adata.load("colored_fashion_mnist", "probe", return_nuisance=True)
+    feats = model.features(adata.to_float(xp))
+    return {
+        "reversed_test_accuracy": _accuracy(model, xr, yr),
+        "random_colour_accuracy": _accuracy(model, xp, yp),
+        "biased_validation_accuracy": _accuracy(
+            model, *adata.load("colored_fashion_mnist", "validation")),
+        "colour_probe_linear": round(split_probe(feats, colour, linear_probe), 4),
+        "colour_probe_mlp": round(split_probe(feats, colour, mlp_probe), 4),
+        "colour_chance": 0.1,
+    }
+
+
+FAMILY = register_family(Family(name="dann", build=build, compile=compile_model,
+                                train_data=train_data, evaluate=evaluate, callbacks=callbacks))

@@ -1,0 +1,250 @@
+"""Gradient reversal, the DANN schedules and the domain-adversarial model."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from advzoo.layers import GradientReversal
+from advzoo.models.dann import (DANNLearningRate, DomainAdversarialNet,
+                                GradientReversalSchedule, mk_mmd, reversal_strength)
+from tests.helpers import assert_keras_roundtrip, fake_images
+from tests.test_rules import _mirrored_check
+
+SHAPE = (12, 12, 3)
+
+
+def tiny(**kwargs):
+    kwargs = {"image_shape": SHAPE, "width": 4, "feature_dim": 8, "hidden": 8, **kwargs}
+    return DomainAdversarialNet(**kwargs)
+
+
+def adaptation_batches(n=64, batch=16, seed=0, shift=0.6):
+    rng = np.random.default_rng(seed)
+    xs = fake_images(n, seed=seed, shape=SHAPE) * 0.4
+    ys = rng.integers(0, 10, n)
+    xt = np.clip(fake_images(n, seed=seed + 1, shape=SHAPE) * 0.4 + shift, -1, 1)
+    return tf.data.Dataset.from_tensor_slices(((xs, ys), xt)).batch(batch)
+
+
+def test_gradient_reversal_is_identity_forward_and_negated_backward():
+    layer = GradientReversal(lambda_=0.5)
+    x = tf.constant([[1.0, -2.0, 3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * tf.constant([[1.0, 2.0, 3.0]]))
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), [[-0.5, -1.0, -1.5]])
+    layer.lambda_ = 2.0
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(layer(x))
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), [[-2.0, -2.0, -2.0]])
+    with pytest.raises(ValueError, match="lambda_ must be >= 0"):
+        layer.lambda_ = -1.0
+    with pytest.raises(ValueError, match="lambda_ must be >= 0"):
+        GradientReversal(-0.1)
+
+
+def test_gradient_reversal_survives_keras_save_with_its_current_strength(tmp_path):
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(GradientReversal(0.3, name="grl")(inputs)))
+    model.get_layer("grl").lambda_ = 0.8
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert restored.get_layer("grl").lambda_ == pytest.approx(0.8)
+    assert restored.get_layer("grl").get_config()["lambda_"] == pytest.approx(0.3)
+
+
+def test_gradient_reversal_under_mirrored_strategy():
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
+    strategy = tf.distribute.MirroredStrategy(devices)
+    with strategy.scope():
+        layer = GradientReversal(0.25)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) * 4.0)
+        return tape.gradient(loss, x)
+
+    grads = strategy.run(step, args=(tf.ones((2, 3)),))
+    for g in strategy.experimental_local_results(grads):
+        np.testing.assert_allclose(g.numpy(), -1.0)
+    layer.lambda_ = 1.0  # set from a callback, i.e. cross-replica
+    grads = strategy.run(step, args=(tf.ones((2, 3)),))
+    for g in strategy.experimental_local_results(grads):
+        np.testing.assert_allclose(g.numpy(), -4.0)
+
+
+def test_dann_schedules_follow_the_paper():
+    assert reversal_strength(0.0) == 0.0
+    assert reversal_strength(1.0) == pytest.approx(2 / (1 + np.exp(-10)) - 1)
+    assert reversal_strength(0.5, lambda_max=0.3) == pytest.approx(0.3 * (2 / (1 + np.exp(-5)) - 1))
+    values = [reversal_strength(p) for p in np.linspace(0, 1, 11)]
+    assert values == sorted(values)
+    lr = DANNLearningRate(0.01, total_steps=100)
+    assert float(lr(0)) == pytest.approx(0.01)
+    assert float(lr(100)) == pytest.approx(0.01 / 11 ** 0.75)
+    assert float(lr(1000)) == pytest.approx(0.01 / 11 ** 0.75)  # p is clipped at 1
+    assert DANNLearningRate.from_config(lr.get_config()).get_config() == lr.get_config()
+
+
+def test_schedule_callback_sets_lambda_per_step_and_continues_after_resume():
+    model = tiny()
+    model.compile(optimizers={"task": "sgd", "adversary": "sgd"})
+    ds = adaptation_batches(n=64, batch=16)  # 4 steps per epoch
+    model.fit(ds, epochs=1, verbose=0, callbacks=[GradientReversalSchedule(8)])
+    # The last step of epoch 1 used p = 3/8.
+    assert model.reversal.lambda_ == pytest.approx(reversal_strength(3 / 8), rel=1e-6)
+    model.fit(ds, epochs=1, verbose=0, callbacks=[GradientReversalSchedule(8)])
+    assert model.reversal.lambda_ == pytest.approx(reversal_strength(7 / 8), rel=1e-6)
+    with pytest.raises(ValueError, match="no GradientReversal layer"):
+        plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        plain.compile("sgd", "mse")
+        plain.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0,
+                  callbacks=[GradientReversalSchedule(4)])
+
+
+def _train(rule, lambda_=0.5, steps_ds=None):
+    keras.utils.set_random_seed(0)
+    model = tiny(lambda_=lambda_)
+    model.compile(optimizers={p.name: keras.optimizers.SGD(0.05) for p in model.players()},
+                  game=rule)
+    model.fit(steps_ds or adaptation_batches(), epochs=2, verbose=0)
+    return model
+
+
+def test_gradient_reversal_in_one_pass_equals_simultaneous_play():
+    joint, simultaneous = _train("joint"), _train("simultaneous")
+    for a, b in zip(joint.get_weights(), simultaneous.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    alternating = _train("alternating")  # a different game dynamic, and it shows
+    assert max(np.abs(a - b).max() for a, b in
+               zip(joint.get_weights(), alternating.get_weights())) > 1e-4
+
+
+def test_joint_rule_needs_a_joint_loss():
+    from tests.helpers import tiny_dcgan
+
+    with pytest.raises(ValueError, match="'joint' update rule needs a model that defines"):
+        tiny_dcgan(compile=False).compile(
+            optimizers={"generator": "adam", "discriminator": "adam"}, game="joint")
+
+
+def two_class_domains(n=256, shift=0.5, seed=0):
+    """Class = top rows brighter or darker; domain = an offset in channel 2,
+    which the features can drop entirely."""
+    rng = np.random.default_rng(seed)
+
+    def images(y, offset):
+        x = rng.normal(0, 0.3, (len(y),) + SHAPE).astype("float32")
+        x[:, :6] += (2 * y - 1)[:, None, None, None] * 0.5
+        x[..., 2] += offset
+        return x
+
+    ys, yt = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    return tf.data.Dataset.from_tensor_slices(((images(ys, 0.0), ys), images(yt, shift))).batch(32)
+
+
+def _domain_probe(model, ds):
+    from advzoo.metrics.probes import split_probe
+
+    xs, xt = np.concatenate([b[0][0] for b in ds]), np.concatenate([b[1] for b in ds])
+    feats = model.features(np.concatenate([xs, xt]))
+    return split_probe(feats, np.r_[np.zeros(len(xs)), np.ones(len(xt))])
+
+
+def _train_long(lambda_, ds):
+    keras.utils.set_random_seed(1)
+    model = tiny(lambda_=lambda_, num_classes=2)
+    # Two time scales: an adversary 10x faster than the features tracks them
+    # instead of being led round in circles.
+    model.compile(optimizers={"task": keras.optimizers.Adam(1e-3),
+                              "adversary": keras.optimizers.Adam(1e-2)}, game="joint")
+    history = model.fit(ds, epochs=30, verbose=0).history
+    return model, history
+
+
+def test_reversal_removes_the_domain_from_the_features():
+    """Without reversal the features keep the domain (the adversary reads it);
+    with it, a *fresh* probe on the frozen features falls towards chance while
+    the class is still learned."""
+    ds = two_class_domains()
+    plain, plain_history = _train_long(0.0, ds)
+    adversarial, history = _train_long(1.0, ds)
+    assert plain_history["adversary_accuracy"][-1] > 0.9
+    assert _domain_probe(plain, ds) > 0.9
+    assert _domain_probe(adversarial, ds) < 0.7
+    assert history["accuracy"][-1] > 0.95
+
+
+def test_mmd_is_zero_for_equal_samples_and_grows_with_the_shift():
+    x = tf.constant(np.random.default_rng(0).normal(size=(64, 4)), "float32")
+    assert float(mk_mmd(x, x)) == pytest.approx(0.0, abs=1e-6)
+    small, large = float(mk_mmd(x, x + 0.3)), float(mk_mmd(x, x + 1.5))
+    assert 0 < small < large
+
+
+def test_mmd_and_plain_variants_train():
+    model = tiny(adversary="mmd")
+    model.compile(optimizers={"task": "adam"})
+    history = model.fit(adaptation_batches(), epochs=2, verbose=0).history
+    assert "task_loss" in history and "adversary_loss" not in history
+    plain = tiny(adversary="none")
+    plain.compile(optimizers={"task": "adam"})
+    x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
+    plain.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert set(plain.evaluate(x, y, verbose=0, return_dict=True)) == {
+        "classification_loss", "accuracy"}
+    with pytest.raises(ValueError, match="adversary='mmd' needs adaptation batches"):
+        mmd = tiny(adversary="mmd")
+        mmd.compile(optimizers={"task": "adam"})
+        mmd.fit(tf.data.Dataset.from_tensor_slices((x, y, np.zeros(32))).batch(16), verbose=0)
+
+
+def test_keras_roundtrip_keeps_weights_lambda_and_optimizer_state(tmp_path):
+    model = _train("joint", lambda_=0.4)
+    model.reversal.lambda_ = 0.9
+    x = fake_images(8, shape=SHAPE)
+    restored = assert_keras_roundtrip(model, tmp_path / "dann.keras", lambda m: m.predict(
+        x, verbose=0))
+    assert restored.reversal.lambda_ == pytest.approx(0.9)
+    assert restored.update_rule.name == "joint"
+    np.testing.assert_array_equal(model.features(x), restored.features(x))
+
+
+def test_label_conditioned_adversary_for_attribute_batches():
+    model = tiny(num_nuisance=3, condition_on_label=True)
+    model.compile(optimizers={"task": "adam", "adversary": "adam"}, game="joint")
+    x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
+    model.fit(tf.data.Dataset.from_tensor_slices((x, y, np.arange(32) % 3)).batch(16), verbose=0)
+    probs = model.predict_nuisance(x, labels=y)
+    assert probs.shape == (32, 3)
+    np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="conditioned on the label"):
+        model.predict_nuisance(x)
+
+
+def test_bad_batches_get_clear_errors():
+    model = tiny()
+    model.compile(optimizers={"task": "adam", "adversary": "adam"})
+    xs, ys = fake_images(16, shape=SHAPE), np.zeros(16, "int64")
+    grey = fake_images(16, shape=(12, 12, 1))
+    with pytest.raises(ValueError, match="both domains must share one shape"):
+        model.fit(tf.data.Dataset.from_tensor_slices(((xs, ys), grey)).batch(8), verbose=0)
+    with pytest.raises(ValueError, match="nothing to adapt to"):
+        model.fit(xs, ys, batch_size=8, verbose=0)
+    with pytest.raises(ValueError, match=r"to_rgb"):
+        model.fit(tf.data.Dataset.from_tensor_slices(((grey, ys), grey)).batch(8), verbose=0)
+    with pytest.raises(ValueError, match="adversary must be one of"):
+        tiny(adversary="wasserstein")
+
+
+@pytest.mark.parametrize("rule", ["joint", "alternating"])
+def test_dann_mirrored_matches_single_device(rule):
+    result = _mirrored_check(rule, kind="dann")
+    assert result["replicas"] == 2 and result["moved"] > 1e-3
+    assert result["max_relative_difference"] < 1e-3

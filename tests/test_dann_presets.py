@@ -1,0 +1,85 @@
+"""The `dann` family through recipes: every shipped recipe trains a few steps,
+schedules are applied, evaluation reports what it should, tuning works."""
+
+import copy
+
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import advzoo
+from advzoo.models.dann.dann_presets import train_data, training_arrays, validation_split
+from advzoo.models.dann.dann_schedules import reversal_strength
+from advzoo.recipes import read_recipe
+from advzoo.registry import recipe_paths
+from advzoo.training import train
+
+DANN_RECIPES = ["dann_fashion_mnist_m", "forget_fashion_mnist", "debiased_colored_fashion_mnist"]
+
+
+def small(name, **model):
+    recipe = read_recipe(recipe_paths()[name])
+    recipe["model"].update({"width": 4, "feature_dim": 8, "hidden": 8, **model})
+    recipe["train"].update({"batch_size": 16, "epochs": 2})
+    return recipe
+
+
+@pytest.mark.parametrize("name", DANN_RECIPES)
+def test_recipe_batches_have_the_documented_form(name):
+    recipe = small(name)
+    ds, steps = train_data(recipe)
+    batch = next(iter(ds))
+    if recipe["data"]["setting"] == "adaptation":
+        (xs, ys), xt = batch
+        assert xs.shape == xt.shape == (16, 28, 28, 3) and ys.shape == (16,)
+    else:
+        x, y, nuisance = batch
+        assert x.shape == (16, 28, 28, 3)
+        assert int(np.max(nuisance)) < recipe["model"]["num_nuisance"]
+    assert float(np.min(batch[0][0] if isinstance(batch[0], tuple) else batch[0])) >= -1.0
+    assert steps > 100
+
+
+def test_training_from_a_recipe_ramps_lambda_and_resumes_the_schedule(tmp_path):
+    recipe = small("dann_fashion_mnist_m")
+    model, run, _ = train(recipe, run_dir=tmp_path / "run", verbose=0, max_steps_per_epoch=3)
+    # 2 epochs x 3 steps; the last step ran at p = 5/6 of lambda_max = 1.
+    assert model.reversal.lambda_ == pytest.approx(reversal_strength(5 / 6), rel=1e-5)
+    assert ",lambda," in (run / "log.csv").read_text().splitlines()[0]
+    longer = copy.deepcopy(recipe)
+    longer["train"]["epochs"] = 3
+    model, _, _ = train(longer, run_dir=tmp_path / "run", resume=True, verbose=0,
+                        max_steps_per_epoch=3)
+    assert int(model.task_optimizer.iterations.numpy()) == 9
+    assert model.reversal.lambda_ == pytest.approx(reversal_strength(8 / 9), rel=1e-5)
+
+
+def test_source_only_and_oracle_settings_use_one_domain():
+    recipe = small("dann_fashion_mnist_m", adversary="none")
+    recipe["data"]["setting"] = "source_only"
+    x, y = training_arrays(recipe)
+    assert x.shape == (25000, 28, 28, 3) and np.all(x[..., 0] == x[..., 2])  # grey as RGB
+    recipe["data"]["setting"] = "target_oracle"
+    x, y = training_arrays(recipe)
+    assert x.shape == (25000, 28, 28, 3) and np.any(x[..., 0] != x[..., 2])
+    recipe["data"]["setting"] = "elsewhere"
+    with pytest.raises(ValueError, match="data.setting must be one of"):
+        training_arrays(recipe)
+
+
+def test_dann_hypermodel_searches_and_scores_validation_accuracy(tmp_path):
+    from advzoo.tuning import hypermodel_for
+
+    recipe = small("dann_fashion_mnist_m")
+    x_val, y_val = validation_split(recipe)
+    ds, _ = train_data(recipe)
+    hypermodel = hypermodel_for("dann", recipe=recipe,
+                                validation_data=(advzoo.data.to_float(x_val[:200]), y_val[:200]),
+                                steps_per_epoch=3)
+    assert hypermodel.objective.direction == "max"
+    tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective, max_trials=2, seed=0,
+                            directory=str(tmp_path), project_name="dann")
+    tuner.search(ds.take(3), epochs=1, verbose=0)
+    trials = tuner.oracle.get_best_trials(2)
+    assert len(trials) == 2 and all(0.0 <= t.score <= 1.0 for t in trials)
+    assert {"lambda_max", "adversary_lr_ratio", "game"} <= set(trials[0].hyperparameters.values)
