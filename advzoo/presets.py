@@ -60,10 +60,17 @@ def read_manifest(root=None):
 def preset_entry(name):
     entry = read_manifest()["presets"].get(name)
     if entry is None:
+        notes = ""
+        try:
+            from advzoo.registry import get_recipe
+
+            notes = get_recipe(name).get("notes", "")
+        except ValueError:
+            pass
         raise NoPretrainedWeights(
-            f"No pretrained weights are published for {name!r}. Train them with "
-            f"`advzoo train zoo_configs/{name}.yaml --export`, or build the architecture "
-            f"with random weights: `advzoo.load({name!r}, weights=None)`.")
+            f"No pretrained weights are published for {name!r}." + (f" ({notes})" if notes else "")
+            + f" Train them with `advzoo train zoo_configs/{name}.yaml --export`, or build the "
+            f"architecture with random weights: `advzoo.load({name!r}, weights=None)`.")
     return entry
 
 

@@ -5,7 +5,7 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann]
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|bigan]
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch.)
 """
 
@@ -36,9 +36,19 @@ def tiny_dann():
                                 lambda_=0.7)
 
 
+def tiny_bigan():
+    from advzoo.models.bigan import BiGAN
+
+    return BiGAN(latent_dim=8, width=4, seed=1, discriminator_dropout=0.0)
+
+
+BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_dann,
+            "bigan": tiny_bigan}
+
+
 def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
     with strategy.scope():
-        model = tiny_dcgan(compile=False, width=4) if kind == "dcgan" else tiny_dann()
+        model = BUILDERS[kind]()
         model.set_weights(init)
         # SGD, not Adam: Adam is invariant to a wrongly scaled loss, SGD is not.
         model.compile(optimizers={p.name: keras.optimizers.SGD(0.1, momentum=0.5)
@@ -52,12 +62,11 @@ def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
 def main(rule, kind="dcgan"):
     keras.utils.set_random_seed(0)  # a fixed, generic init (no ReLU input sits on 0)
     devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
-    if kind == "dcgan":
-        init = tiny_dcgan(compile=False, width=4).get_weights()
+    init = BUILDERS[kind]().get_weights()
+    if kind in ("dcgan", "bigan"):
         batch = (fake_images(16, seed=2),
                  np.random.default_rng(3).standard_normal((16, 8)).astype("float32"))
     else:
-        init = tiny_dann().get_weights()
         rng = np.random.default_rng(3)
         batch = ((fake_images(16, seed=2, shape=(12, 12, 3)), rng.integers(0, 10, 16)),
                  fake_images(16, seed=4, shape=(12, 12, 3)) * 0.5 + 0.3)
