@@ -5,7 +5,7 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|bigan]
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|bigan|aae]
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch.)
 """
 
@@ -42,8 +42,14 @@ def tiny_bigan():
     return BiGAN(latent_dim=8, width=4, seed=1, discriminator_dropout=0.0)
 
 
+def tiny_aae():
+    from advzoo.models.aae import AdversarialAutoencoder
+
+    return AdversarialAutoencoder(variant="semisupervised", latent_dim=4, width=4, seed=1)
+
+
 BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_dann,
-            "bigan": tiny_bigan}
+            "bigan": tiny_bigan, "aae": tiny_aae}
 
 
 def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
@@ -66,6 +72,10 @@ def main(rule, kind="dcgan"):
     if kind in ("dcgan", "bigan"):
         batch = (fake_images(16, seed=2),
                  np.random.default_rng(3).standard_normal((16, 8)).astype("float32"))
+    elif kind == "aae":  # explicit prior samples: every replica must see the same ones
+        rng = np.random.default_rng(3)
+        batch = (fake_images(16, seed=2), np.where(np.arange(16) % 2, rng.integers(0, 10, 16), -1),
+                 rng.standard_normal((16, 4)).astype("float32"), rng.integers(0, 10, 16))
     else:
         rng = np.random.default_rng(3)
         batch = ((fake_images(16, seed=2, shape=(12, 12, 3)), rng.integers(0, 10, 16)),

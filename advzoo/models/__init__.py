@@ -5,3 +5,4 @@ from advzoo.models.dcgan import dcgan_presets  # noqa: F401
 from advzoo.models.wgan import wgan_presets  # noqa: F401,E402
 from advzoo.models.dann import dann_presets  # noqa: F401,E402
 from advzoo.models.bigan import bigan_presets  # noqa: F401,E402
+from advzoo.models.aae import aae_presets  # noqa: F401,E402
