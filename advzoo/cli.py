@@ -113,6 +113,13 @@ def cmd_tune(args):
         hypermodel = hypermodel_for("dann", recipe=recipe,
                                     validation_data=(adata.to_float(x_val), y_val),
                                     steps_per_epoch=args.steps_per_epoch)
+    elif recipe["family"] == "aae":
+        from advzoo import data as adata
+
+        x_val, y_val = adata.load("fashion_mnist", "test")
+        hypermodel = hypermodel_for("aae", validation_data=(adata.to_float(x_val[:2000]),
+                                                             y_val[:2000]),
+                                    variant=recipe["model"].get("variant", "unsupervised"))
     else:
         hypermodel = hypermodel_for(recipe["family"], n_eval_samples=args.n_eval_samples)
     tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective,

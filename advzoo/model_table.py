@@ -10,6 +10,19 @@ HEADLINE = {
               ("kid", "KID"), ("precision", "prec."), ("recall", "recall")],
 }
 HEADLINE["wgan"] = HEADLINE["dcgan"]
+HEADLINE["bigan"] = [("classifier_fid", "cFID"), ("feature_1nn_accuracy", "1-NN acc. on E(x)"),
+                     ("feature_linear_probe", "linear probe"),
+                     ("reconstruction_mse", "recon. MSE")]
+HEADLINE["aae"] = [("reconstruction_mse", "recon. MSE"), ("mmd_to_prior", "MMD to prior"),
+                   ("test_accuracy", "test acc."), ("cluster_accuracy", "cluster acc.")]
+# One list for every dann preset: each shows the metrics its setting reports.
+HEADLINE["dann"] = [("target_test_accuracy", "target test acc."),
+                    ("source_test_accuracy", "source test acc."),
+                    ("class_accuracy", "class acc."),
+                    ("source_probe_mlp", "source probe (MLP, chance 0.5)"),
+                    ("same_source_neighbours", "same-source 10-NN"),
+                    ("reversed_test_accuracy", "reversed-colour acc."),
+                    ("colour_probe_mlp", "colour probe (MLP, chance 0.1)")]
 
 
 def markdown():

@@ -77,6 +77,72 @@ class WGANHyperModel(GANHyperModel):
         return model
 
 
+class BiGANHyperModel(GANHyperModel):
+    """Searches BiGAN: learning rates, discriminator dropout, latent size, width.
+    The objective is classifier-FID of its samples (as for every GAN family)."""
+
+    def build(self, hp):
+        from advzoo.models.bigan import BiGAN
+
+        model = BiGAN(latent_dim=hp.Choice("latent_dim", [32, 64, 128], default=64),
+                      width=hp.Choice("width", [16, 32], default=32),
+                      discriminator_dropout=hp.Float("discriminator_dropout", 0.0, 0.5,
+                                                     step=0.1, default=0.2))
+        lr_g = hp.Float("generator_lr", 5e-5, 1e-3, sampling="log", default=2e-4)
+        lr_d = hp.Float("discriminator_lr", 5e-5, 1e-3, sampling="log", default=2e-4)
+        model.compile(optimizers={"generator": keras.optimizers.Adam(lr_g, beta_1=0.5),
+                                  "discriminator": keras.optimizers.Adam(lr_d, beta_1=0.5)})
+        return model
+
+
+class AAEHyperModel(kt.HyperModel):
+    """Searches an adversarial autoencoder (code size, prior width, phase
+    learning rates). Objective: squared MMD between the encoded validation
+    images and the prior (lower is better), or, for the semi-supervised
+    variant, validation accuracy.
+
+    Args:
+        variant: the AAE variant to search.
+        validation_data: `(images in [-1, 1], labels)`.
+    """
+
+    def __init__(self, validation_data, variant="unsupervised", **kwargs):
+        super().__init__(**kwargs)
+        self.validation_data = validation_data
+        self.variant = variant
+        self.objective = (kt.Objective("validation_accuracy", direction="max")
+                          if variant == "semisupervised"
+                          else kt.Objective("mmd_to_prior", direction="min"))
+
+    def build(self, hp):
+        from advzoo.models.aae import AdversarialAutoencoder
+
+        model = AdversarialAutoencoder(
+            variant=self.variant, latent_dim=hp.Choice("latent_dim", [2, 8, 16], default=8),
+            width=hp.Choice("width", [16, 32], default=32),
+            prior_std=hp.Choice("prior_std", [1.0, 5.0], default=1.0))
+        lr_ae = hp.Float("autoencoder_lr", 1e-4, 3e-3, sampling="log", default=1e-3)
+        lr_adv = hp.Float("adversarial_lr", 5e-5, 1e-3, sampling="log", default=2e-4)
+        model.compile(optimizers={p.name: keras.optimizers.Adam(
+            lr_ae if p.name in ("autoencoder", "classifier") else lr_adv, beta_1=0.5)
+            for p in model.players()})
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        import numpy as np
+
+        from advzoo.models.aae.aae_presets import mmd_to_prior
+
+        model.fit(*args, **kwargs)
+        x, y = self.validation_data
+        if self.variant == "semisupervised":
+            return {"validation_accuracy": float(np.mean(model.classify(x).argmax(-1) == y))}
+        code = model.encode(x)
+        z = code[1] if isinstance(code, tuple) else code
+        prior = np.random.default_rng(0).standard_normal(z.shape) * model.prior_std
+        return {"mmd_to_prior": mmd_to_prior(z, prior)}
+
+
 class DANNHyperModel(kt.HyperModel):
     """Searches a domain-adversarial classifier: the final reversal strength,
     learning rate, adversary/feature learning-rate ratio (two time scales),
@@ -136,12 +202,14 @@ class DANNHyperModel(kt.HyperModel):
         return {"validation_accuracy": float(np.mean(np.asarray(probs).argmax(-1) == y))}
 
 
-HYPERMODELS = {"dcgan": DCGANHyperModel, "wgan": WGANHyperModel, "dann": DANNHyperModel}
+HYPERMODELS = {"dcgan": DCGANHyperModel, "wgan": WGANHyperModel, "bigan": BiGANHyperModel,
+               "aae": AAEHyperModel, "dann": DANNHyperModel}
 
 
 def hypermodel_for(family, recipe=None, **kwargs):
     """The HyperModel of a registered family name (`dann` needs the recipe,
-    validation data and steps per epoch; see `DANNHyperModel`)."""
+    validation data and steps per epoch, `aae` validation data; see their
+    classes)."""
     if family not in HYPERMODELS:
         raise ValueError(f"No HyperModel for family {family!r}; available: {sorted(HYPERMODELS)}.")
     if family == "dann":

@@ -127,3 +127,20 @@ def test_cluster_accuracy_uses_the_majority_label():
     labels = np.array([0, 0, 1, 1, 1, 2])
     assert cluster_accuracy(np.array([5, 5, 5, 7, 7, 7]), labels) == pytest.approx(4 / 6)
     assert cluster_accuracy(np.arange(6), labels) == 1.0
+
+
+def test_aae_hypermodel_objective_follows_the_variant(tmp_path):
+    import keras_tuner as kt
+
+    from advzoo.tuning import hypermodel_for
+
+    x, y = real_images(64)
+    semi = hypermodel_for("aae", validation_data=(x, y), variant="semisupervised")
+    assert semi.objective.name == "validation_accuracy" and semi.objective.direction == "max"
+    hypermodel = hypermodel_for("aae", validation_data=(x, y))
+    assert hypermodel.objective.name == "mmd_to_prior" and hypermodel.objective.direction == "min"
+    tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective, max_trials=2, seed=0,
+                            directory=str(tmp_path), project_name="aae")
+    tuner.search(tf.data.Dataset.from_tensor_slices(x).batch(32), epochs=1, verbose=0)
+    scores = [t.score for t in tuner.oracle.get_best_trials(2)]
+    assert len(scores) == 2 and scores == sorted(scores) and all(s >= 0 for s in scores)

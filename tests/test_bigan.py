@@ -98,3 +98,17 @@ def test_missing_imagenet_gives_manual_download_instructions(tmp_path):
     recipe["data"]["manual_dir"] = str(tmp_path)
     with pytest.raises(FileNotFoundError, match="manual_dir"):
         train_data(recipe)
+
+
+def test_bigan_hypermodel_builds_compiled_models():
+    import keras_tuner as kt
+
+    from advzoo.tuning import hypermodel_for
+
+    hypermodel = hypermodel_for("bigan", n_eval_samples=100)
+    assert hypermodel.objective.name == "classifier_fid"
+    hp = kt.HyperParameters()
+    hp.Fixed("width", 16)
+    model = hypermodel.build(hp)
+    assert isinstance(model, BiGAN) and model.compiled and model.width == 16
+    assert {"generator_lr", "discriminator_lr", "discriminator_dropout"} <= set(hp.values)
