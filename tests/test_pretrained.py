@@ -34,8 +34,25 @@ def test_classifier_is_accurate_on_a_test_slice():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["dcgan_fashion_mnist", "fashion_mnist_classifier"])
+@pytest.mark.parametrize("name", sorted(presets.read_manifest()["presets"]))
 def test_recorded_metrics_are_what_evaluation_prints(name):
     entry = presets.preset_entry(name)
     metrics = get_family(entry["family"]).evaluate(advzoo.load(name), entry["recipe"])
     assert metrics == entry["metrics"]
+
+
+def _published(name):
+    return name in advzoo.list_models(pretrained=True)
+
+
+@pytest.mark.skipif(not _published("dann_fashion_mnist_m"), reason="preset not published")
+def test_pretrained_dann_predicts_target_classes_and_embeds():
+    model = advzoo.load("dann_fashion_mnist_m")
+    x, y = advzoo.data.load("fashion_mnist_m", "test")
+    probs = model.predict(advzoo.data.to_float(x[:500]), verbose=0)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    recorded = presets.preset_entry("dann_fashion_mnist_m")["metrics"]["target_test_accuracy"]
+    assert abs(np.mean(probs.argmax(-1) == y[:500]) - recorded) < 0.08
+    assert model.features(advzoo.data.to_float(x[:4])).shape == (4, model.feature_dim)
+    with pytest.raises(ValueError, match="to_rgb"):
+        model.features(advzoo.data.to_float(advzoo.data.load("fashion_mnist", "test")[0][:4]))
