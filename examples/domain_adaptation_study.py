@@ -14,8 +14,12 @@ grid; the weight is then picked by
 and the target *test* accuracy of each choice is reported (mean +- std over
 seeds), together with the share of the source-only -> oracle gap it closes.
 
-Usage (about 25 CPU-minutes per seed on 2 cores):
+Usage (about 20 CPU-minutes per seed on 2 cores):
     python examples/domain_adaptation_study.py --seeds 0 1 2 --out docs/domain_adaptation.json
+Seeds can run in parallel processes and be merged afterwards:
+    python examples/domain_adaptation_study.py --seeds 2 --out docs/domain_adaptation_s2.json
+    python examples/domain_adaptation_study.py --merge docs/domain_adaptation_s01.json \
+        docs/domain_adaptation_s2.json --out docs/domain_adaptation.json
 """
 
 import argparse
@@ -60,9 +64,25 @@ def accuracy(model, x, y):
     return float(np.mean(np.asarray(probs).argmax(-1) == y))
 
 
-def run(recipe, run_root):
+def _same_recipe(a, b):
+    return {**a, "name": None} == {**b, "name": None}
+
+
+def run(recipe, run_root, preset):
+    """Trains `recipe`, or reuses the preset's finished run (`runs/<preset>`,
+    from `advzoo train zoo_configs/<preset>.yaml --export`) when it is the
+    very same recipe."""
     import keras
 
+    from advzoo.training import build_model
+
+    preset_run = ROOT / "runs" / preset["name"]
+    if (preset_run / "final.weights.h5").exists() and _same_recipe(
+            recipe, json.loads((preset_run / "recipe.json").read_text())):
+        model = build_model(recipe)
+        model.load_weights(preset_run / "final.weights.h5")
+        seconds = json.loads((preset_run / "summary.json").read_text())["train_seconds"]
+        return model, seconds
     keras.utils.set_random_seed(recipe["train"]["seed"])
     start = time.time()
     model, _, _ = train(recipe, run_dir=run_root / recipe["name"], overwrite=True, verbose=0)
@@ -91,11 +111,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
-    parser.add_argument("--lambdas", type=float, nargs="+", default=[0.1, 0.3, 1.0])
+    parser.add_argument("--lambdas", type=float, nargs="+", default=[0.3, 1.0],
+                        help="DANN's lambda_max grid")
+    parser.add_argument("--mmd-lambdas", type=float, nargs="+", default=[1.0],
+                        help="MMD weight grid")
     parser.add_argument("--reverse-epochs", type=int, default=2)
     parser.add_argument("--run-root", default="runs/domain_adaptation_study")
     parser.add_argument("--out", default="docs/domain_adaptation.json")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                        help="only merge the runs of these result files into --out and "
+                             "summarise (e.g. seeds run in parallel processes)")
     args = parser.parse_args()
+    if args.merge:
+        files = [json.loads(Path(f).read_text()) for f in args.merge]
+        runs = [r for f in files for r in f["runs"]]
+        summary = summarise(runs)
+        Path(args.out).write_text(json.dumps({"epochs": files[0]["epochs"], "runs": runs,
+                                              "summary": summary}, indent=1))
+        print(markdown(summary))
+        return
 
     base = read_recipe(BASE)
     epochs = args.epochs or base["train"]["epochs"]
@@ -110,7 +144,8 @@ def main():
     jobs = []
     for seed in args.seeds:
         jobs += [("source_only", seed, None), ("oracle", seed, None)]
-        jobs += [(m, seed, lam) for m in ("dann", "mmd") for lam in args.lambdas]
+        jobs += [("dann", seed, lam) for lam in args.lambdas]
+        jobs += [("mmd", seed, lam) for lam in args.mmd_lambdas]
     for i, (method, seed, lam) in enumerate(jobs):
         if (method, seed, lam) in done:
             continue
@@ -120,7 +155,7 @@ def main():
                                                                                 "adaptation")
         name = f"{method}_s{seed}" + (f"_l{lam}" if lam is not None else "")
         model, seconds = run(variant(base, name, seed, epochs, adversary, setting, lam),
-                             run_root)
+                             run_root, base)
         row = {"method": method, "seed": seed, "lambda_max": lam,
                "target_test": accuracy(model, *target_test),
                "target_validation": accuracy(model, *target_val),

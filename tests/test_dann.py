@@ -248,3 +248,38 @@ def test_dann_mirrored_matches_single_device(rule):
     result = _mirrored_check(rule, kind="dann")
     assert result["replicas"] == 2 and result["moved"] > 1e-3
     assert result["max_relative_difference"] < 1e-3
+
+
+def test_confusion_objective_makes_the_adversary_unsure():
+    """The features minimise CE(uniform, adversary): the game is played by the
+    explicit rules, and `joint` is refused at compile time for it."""
+    with pytest.raises(ValueError, match="'joint' update rule needs"):
+        tiny(adversary="confusion").compile(optimizers={"task": "adam", "adversary": "adam"},
+                                            game="joint")
+    ds = two_class_domains()
+    keras.utils.set_random_seed(1)
+    model = tiny(adversary="confusion", num_classes=2, lambda_=1.0)
+    model.compile(optimizers={"task": keras.optimizers.Adam(1e-3),
+                              "adversary": keras.optimizers.Adam(1e-2)}, game="alternating")
+    history = model.fit(ds, epochs=30, verbose=0).history
+    assert _domain_probe(model, ds) < 0.7
+    assert history["accuracy"][-1] > 0.95
+
+
+def test_balancing_weights_make_the_nuisance_independent_of_the_label():
+    from advzoo.models.dann import nuisance_balancing_weights
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 3000)
+    a = np.where(rng.random(3000) < 0.9, y, rng.integers(0, 3, 3000))  # a mostly = y
+    w = nuisance_balancing_weights(y, a)
+    assert w.mean() == pytest.approx(1.0, rel=1e-5)
+    joint = np.zeros((3, 3))
+    np.add.at(joint, (y, a), w)
+    joint /= joint.sum()
+    np.testing.assert_allclose(joint, np.outer(joint.sum(1), joint.sum(0)), atol=1e-6)
+    model = tiny(num_nuisance=3)
+    model.compile(optimizers={"task": "adam", "adversary": "adam"})
+    x = fake_images(32, shape=SHAPE)
+    ds = tf.data.Dataset.from_tensor_slices((x, y[:32], a[:32], w[:32])).batch(16)
+    assert "adversary_loss" in model.fit(ds, verbose=0).history

@@ -175,7 +175,8 @@ class Joint(UpdateRule):
     name = "joint"
 
     def check(self, game, optimizers):
-        if not callable(getattr(game, "joint_loss", None)):
+        if not callable(getattr(game, "joint_loss", None)) or not getattr(
+                game, "supports_joint", True):
             raise ValueError(
                 f"The 'joint' update rule needs a model that defines joint_loss(data) (one "
                 f"loss whose gradient is every player's own, e.g. through a gradient-reversal "

@@ -11,7 +11,7 @@ from advzoo.layers import GradientReversal
 from advzoo.models.dann.dann_networks import build_backbone, build_head
 from advzoo.models.dann.dann_schedules import mk_mmd
 
-ADVERSARIES = ("reversal", "mmd", "none")
+ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
 
 @keras.saving.register_keras_serializable(package="advzoo")
@@ -30,7 +30,9 @@ class DomainAdversarialNet(AdversarialGame):
         * `((source_images, source_labels), target_images)`: domain
           adaptation; target images are unlabelled, the nuisance is the domain.
         * `(images, labels, nuisance)`: every image labelled, with an integer
-          nuisance attribute in `[0, num_nuisance)`.
+          nuisance attribute in `[0, num_nuisance)`; optionally
+          `(images, labels, nuisance, weights)` with per-example weights of the
+          adversary's loss (see `nuisance_balancing_weights`).
         * `(images, labels)`: only for `adversary="none"` (plain training).
 
     Args:
@@ -40,12 +42,18 @@ class DomainAdversarialNet(AdversarialGame):
         width: filters of the first conv block.
         feature_dim: size of the embedding returned by `features()`.
         hidden: width of the heads' hidden layers.
-        adversary: `"reversal"` (adversarial head), `"mmd"` (multi-kernel MMD
-            between nuisance groups 0 and 1, no adversary: DAN) or `"none"`.
+        adversary: `"reversal"` (an adversarial head whose loss the features
+            maximise: DANN), `"confusion"` (the same head, but the features
+            minimise the cross-entropy between its prediction and the uniform
+            distribution: they must make it *unsure*, not wrong; Tzeng et al.
+            2015), `"mmd"` (multi-kernel MMD between nuisance groups 0 and 1,
+            no adversary: DAN) or `"none"`.
         condition_on_label: give the adversary the true label as well, so it
             removes only what the features say about the nuisance *beyond* the
             class (needed when nuisance and class are correlated).
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
+        input_norm: `None` or `"instance"` (per-image, per-channel standardisation
+            before the first convolution).
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -58,7 +66,7 @@ class DomainAdversarialNet(AdversarialGame):
 
     def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
-                 lambda_=1.0, **kwargs):
+                 lambda_=1.0, input_norm=None, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -68,7 +76,8 @@ class DomainAdversarialNet(AdversarialGame):
         self.width, self.feature_dim, self.hidden = int(width), int(feature_dim), int(hidden)
         self.adversary = adversary
         self.condition_on_label = bool(condition_on_label)
-        self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim)
+        self.input_norm = input_norm
+        self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim, input_norm)
         self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
                                      activation="softmax", name="classifier")
         adv_in = self.feature_dim + (self.num_classes if self.condition_on_label else 0)
@@ -101,13 +110,13 @@ class DomainAdversarialNet(AdversarialGame):
     def players(self):
         task = Player("task", [self.backbone, self.classifier], self.task_loss,
                       metrics=("classification_loss", "accuracy"))
-        if self.adversary != "reversal":
+        if self.adversary not in ("reversal", "confusion"):
             return [task]
         return [task, Player("adversary", [self.adversary_head], self.adversary_loss,
                              metrics=("adversary_accuracy",))]
 
     def _forward(self, data, training, reversed_features=False):
-        x, y, a, labelled = data
+        x, y, a, labelled, weights = data
         f = self.backbone(x, training=training)
         probs = self.classifier(f, training=training)
         ce = keras.losses.sparse_categorical_crossentropy(y, probs)
@@ -115,14 +124,18 @@ class DomainAdversarialNet(AdversarialGame):
         ce = scale_loss_for_distribution(ops.sum(ce * labelled) / n)
         acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
         out = {"f": f, "ce": ce, "acc": acc}
-        if self.adversary == "reversal":
+        if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self.condition_on_label:
                 g = ops.concatenate([g, ops.one_hot(y, self.num_classes)], -1)
             logits = self.adversary_head(g, training=training)
-            out["adv"] = self.replica_mean(
-                keras.losses.sparse_categorical_crossentropy(a, logits, from_logits=True))
+            adv_ce = keras.losses.sparse_categorical_crossentropy(a, logits, from_logits=True)
+            out["adv"] = scale_loss_for_distribution(
+                ops.sum(adv_ce * weights) / ops.maximum(ops.sum(weights), 1e-6))
             out["adv_acc"] = ops.mean(ops.cast(ops.argmax(logits, -1) == a, "float32"))
+            # cross-entropy between the uniform distribution and the adversary's prediction
+            out["confusion"] = self.replica_mean(
+                -ops.mean(ops.log_softmax(logits, axis=-1), axis=-1))
         elif self.adversary == "mmd":
             out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a))
         return out
@@ -143,6 +156,8 @@ class DomainAdversarialNet(AdversarialGame):
         loss = out["ce"]
         if self.adversary == "reversal":
             loss = loss - self._lambda() * out["adv"]
+        elif self.adversary == "confusion":
+            loss = loss + self._lambda() * out["confusion"]
         elif self.adversary == "mmd":
             loss = loss + self._lambda() * out["adv"]
         return loss, {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
@@ -151,10 +166,19 @@ class DomainAdversarialNet(AdversarialGame):
         out = self._forward(data, training)
         return out["adv"], {"adversary_accuracy": out["adv_acc"]}
 
+    @property
+    def supports_joint(self):
+        """Whether `joint_loss` exists for this model: a confusion objective is
+        not a reversed gradient, so it has no one-pass form."""
+        return self.adversary != "confusion"
+
     def joint_loss(self, data, training=True):
         """One forward pass whose gradient is every player's own: with the
         features reversed before the adversary, `d/d task = dCE - lambda dA` and
         `d/d adversary = dA` (used by the `joint` update rule)."""
+        if not self.supports_joint:
+            raise ValueError("adversary='confusion' has no joint (one-pass) form; play it "
+                             "with 'alternating' or 'simultaneous'.")
         out = self._forward(data, training, reversed_features=True)
         task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
         if self.adversary == "reversal":
@@ -194,8 +218,8 @@ class DomainAdversarialNet(AdversarialGame):
             y = ops.concatenate([ops.cast(ys, "int32"), ops.zeros((nt,), "int32")], 0)
             a = ops.concatenate([ops.zeros((ns,), "int32"), ops.ones((nt,), "int32")], 0)
             labelled = ops.concatenate([ops.ones((ns,)), ops.zeros((nt,))], 0)
-            return x, y, a, labelled
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            return x, y, a, labelled, ops.ones((ns + nt,))
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3, 4):
             raise ValueError(_BATCH_HELP)
         if len(data) == 2 and self.adversary != "none":
             raise ValueError(f"adversary={self.adversary!r} has nothing to adapt to: the batch "
@@ -203,8 +227,10 @@ class DomainAdversarialNet(AdversarialGame):
                              f"{_BATCH_HELP}")
         x, y = data[0], ops.cast(ops.reshape(data[1], (-1,)), "int32")
         self._check_images(x, "images")
-        a = ops.cast(ops.reshape(data[2], (-1,)), "int32") if len(data) == 3 else ops.zeros_like(y)
-        return x, y, a, ops.ones(ops.shape(y), "float32")
+        a = ops.cast(ops.reshape(data[2], (-1,)), "int32") if len(data) > 2 else ops.zeros_like(y)
+        weights = (ops.cast(ops.reshape(data[3], (-1,)), "float32") if len(data) == 4
+                   else ops.ones(ops.shape(y), "float32"))
+        return x, y, a, ops.ones(ops.shape(y), "float32"), weights
 
     def test_step(self, data):
         if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(
@@ -212,7 +238,8 @@ class DomainAdversarialNet(AdversarialGame):
             x, y = data
             self._check_images(x, "images")
             y = ops.cast(ops.reshape(y, (-1,)), "int32")
-            data = (x, y, ops.zeros_like(y), ops.ones(ops.shape(y), "float32"))
+            ones = ops.ones(ops.shape(y), "float32")
+            data = (x, y, ops.zeros_like(y), ones, ones)
             out = self._forward(data, training=False)
             self._trackers["classification_loss"].update_state(_unscaled(out["ce"]))
             self._trackers["accuracy"].update_state(out["acc"])
@@ -225,7 +252,21 @@ class DomainAdversarialNet(AdversarialGame):
                 "num_nuisance": self.num_nuisance, "image_shape": list(self.image_shape),
                 "width": self.width, "feature_dim": self.feature_dim, "hidden": self.hidden,
                 "adversary": self.adversary, "condition_on_label": self.condition_on_label,
-                "lambda_": self.reversal.initial_lambda}
+                "lambda_": self.reversal.initial_lambda, "input_norm": self.input_norm}
+
+
+def nuisance_balancing_weights(labels, nuisance):
+    """Per-example weights `p(a) / p(a | y)` (mean 1) under which the nuisance
+    `a` is independent of the label `y`: an adversary trained with them must
+    read the nuisance from the features, not infer it from the class, so
+    removing it does not fight the task when the two are correlated."""
+    labels, nuisance = np.asarray(labels).reshape(-1), np.asarray(nuisance).reshape(-1)
+    joint = np.zeros((labels.max() + 1, nuisance.max() + 1))
+    np.add.at(joint, (labels, nuisance), 1.0)
+    p_a = joint.sum(0) / joint.sum()
+    p_a_given_y = joint / joint.sum(1, keepdims=True)
+    weights = p_a[nuisance] / p_a_given_y[labels, nuisance]
+    return (weights / weights.mean()).astype("float32")
 
 
 def _unscaled(loss):

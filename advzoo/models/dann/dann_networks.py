@@ -5,10 +5,21 @@ import keras
 from keras import layers
 
 
-def build_backbone(image_shape=(28, 28, 3), width=32, feature_dim=128, name="backbone"):
-    """Images in [-1, 1] -> `feature_dim` ReLU features (the embedding)."""
+def build_backbone(image_shape=(28, 28, 3), width=32, feature_dim=128, input_norm=None,
+                   name="backbone"):
+    """Images in [-1, 1] -> `feature_dim` ReLU features (the embedding).
+
+    `input_norm="instance"` first standardises every image, per channel (mean 0,
+    std 1 over its pixels): brightness and contrast of a domain no longer
+    reach the convolutions.
+    """
+    if input_norm not in (None, "instance"):
+        raise ValueError(f"input_norm must be None or 'instance', got {input_norm!r}.")
+    channels = int(image_shape[-1])
+    norm = ([layers.GroupNormalization(groups=channels, center=False, scale=False,
+                                       name="instance_norm")] if input_norm else [])
     return keras.Sequential([
-        keras.Input(tuple(image_shape)),
+        keras.Input(tuple(image_shape)), *norm,
         layers.Conv2D(width, 5, padding="same", activation="relu"),
         layers.MaxPooling2D(),
         layers.Conv2D(width * 3 // 2, 5, padding="same", activation="relu"),

@@ -16,7 +16,7 @@ import keras
 
 from advzoo import data as adata
 from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
-from advzoo.models.dann.dann_model import DomainAdversarialNet
+from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
 from advzoo.models.dann.dann_schedules import DANNLearningRate, GradientReversalSchedule
 from advzoo.registry import Family, register_family
 
@@ -110,6 +110,8 @@ def train_data(recipe):
         (xs, ys), xt = arrays
         return adaptation_dataset(xs, ys, xt, batch, seed)
     x = adata.to_float(arrays[0])
+    if recipe["data"].get("balance_adversary") and len(arrays) == 3:
+        arrays = tuple(arrays) + (nuisance_balancing_weights(arrays[1], arrays[2]),)
     ds = tf.data.Dataset.from_tensor_slices((x,) + tuple(np.asarray(a) for a in arrays[1:]))
     ds = ds.shuffle(len(x), seed=seed).repeat().batch(batch, drop_remainder=True)
     return ds.prefetch(tf.data.AUTOTUNE), len(x) // batch
@@ -137,7 +139,7 @@ def compile_model(model, recipe):
             config["learning_rate"] = DANNLearningRate(config.get("learning_rate", 1e-3), total)
         optimizers[player.name] = keras.optimizers.get({"class_name": spec["class_name"],
                                                         "config": config})
-    model.compile(optimizers=optimizers, game=cfg.get("game", "joint"),
+    model.compile(optimizers=optimizers, game=cfg.get("game", "joint"), steps=cfg.get("steps"),
                   jit_compile=cfg.get("jit_compile", "auto"))
 
 
