@@ -113,7 +113,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--lambdas", type=float, nargs="+", default=[0.3, 1.0],
                         help="DANN's lambda_max grid")
-    parser.add_argument("--mmd-lambdas", type=float, nargs="+", default=[1.0],
+    parser.add_argument("--mmd-lambdas", type=float, nargs="*", default=[1.0],
                         help="MMD weight grid")
     parser.add_argument("--reverse-epochs", type=int, default=2)
     parser.add_argument("--run-root", default="runs/domain_adaptation_study")
@@ -175,31 +175,39 @@ def main():
 
 
 def summarise(results):
+    """Per method: target test accuracy at every fixed lambda (over the seeds
+    that ran it), and for each model-selection criterion the accuracy of the
+    lambda it picks (over the seeds that ran the whole grid)."""
     seeds = sorted({r["seed"] for r in results})
     by = {}
     for r in results:
         by.setdefault((r["method"], r["seed"]), []).append(r)
     rows = {}
     for method in ("source_only", "oracle"):
-        vals = [by[(method, s)][0]["target_test"] for s in seeds if (method, s) in by]
-        rows[method] = {"fixed": vals}
+        rows[method] = {"fixed": ([by[(method, s)][0]["target_test"] for s in seeds
+                                   if (method, s) in by], None)}
     for method in ("dann", "mmd"):
-        rows[method] = {}
-        for criterion in ("target_validation", "source_validation", "reverse_validation"):
-            picks = [max(by[(method, s)], key=lambda r: r[criterion]) for s in seeds
-                     if (method, s) in by]
-            rows[method][criterion] = [p["target_test"] for p in picks]
-            rows[method][criterion + "_lambdas"] = [p["lambda_max"] for p in picks]
-    low, high = np.mean(rows["source_only"]["fixed"]), np.mean(rows["oracle"]["fixed"])
+        runs = [r for r in results if r["method"] == method]
+        grid = sorted({r["lambda_max"] for r in runs})
+        for lam in grid:
+            rows.setdefault(method, {})[f"lambda={lam}"] = (
+                [r["target_test"] for r in runs if r["lambda_max"] == lam], None)
+        complete = [s for s in seeds if (method, s) in by and len(by[(method, s)]) == len(grid)]
+        if len(grid) > 1:
+            for criterion in ("target_validation", "source_validation", "reverse_validation"):
+                picks = [max(by[(method, s)], key=lambda r: r[criterion]) for s in complete]
+                rows[method][criterion] = ([p["target_test"] for p in picks],
+                                           [p["lambda_max"] for p in picks])
+    low, high = np.mean(rows["source_only"]["fixed"][0]), np.mean(rows["oracle"]["fixed"][0])
     summary = {}
     for method, crits in rows.items():
-        for crit, vals in crits.items():
-            if crit.endswith("_lambdas"):
+        for crit, (vals, lambdas) in crits.items():
+            if not vals:
                 continue
             summary[f"{method}/{crit}"] = {
                 "mean": round(float(np.mean(vals)), 4), "std": round(float(np.std(vals)), 4),
                 "n": len(vals), "gap_closed": round(float((np.mean(vals) - low) / (high - low)), 3),
-                "lambdas": crits.get(crit + "_lambdas")}
+                "lambdas": lambdas}
     return summary
 
 
@@ -210,7 +218,9 @@ def markdown(summary):
              "source_validation": "source validation", "reverse_validation": "reverse validation"}
     for key, s in summary.items():
         method, crit = key.split("/")
-        lams = ", ".join(str(x) for x in s["lambdas"]) if s["lambdas"] else "-"
+        lams = ", ".join(str(x) for x in s["lambdas"]) if s["lambdas"] else crit.replace(
+            "lambda=", "") if crit.startswith("lambda=") else "-"
+        crit = "fixed" if crit.startswith("lambda=") else crit
         lines.append(f"| {method} | {names[crit]} | {100 * s['mean']:.1f} ± {100 * s['std']:.1f} "
                      f"(n={s['n']}) | {100 * s['gap_closed']:.0f}% | {lams} |")
     return "\n".join(lines)
