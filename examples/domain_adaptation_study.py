@@ -214,7 +214,7 @@ def summarise(results):
 def markdown(summary):
     lines = ["| method | model selection | target test accuracy | gap closed | chosen lambda_max |",
              "|---|---|---|---|---|"]
-    names = {"fixed": "-", "target_validation": "target labels (oracle)",
+    names = {"fixed": "none (fixed lambda)", "target_validation": "target labels (oracle)",
              "source_validation": "source validation", "reverse_validation": "reverse validation"}
     for key, s in summary.items():
         method, crit = key.split("/")
