@@ -33,9 +33,11 @@ def test_recipe_batches_have_the_documented_form(name):
         (xs, ys), xt = batch
         assert xs.shape == xt.shape == (16, 28, 28, 3) and ys.shape == (16,)
     else:
-        x, y, nuisance = batch
+        x, y, nuisance = batch[:3]
         assert x.shape == (16, 28, 28, 3)
         assert int(np.max(nuisance)) < recipe["model"]["num_nuisance"]
+        if recipe["data"].get("balance_adversary"):  # per-example adversary weights
+            assert len(batch) == 4 and float(np.min(batch[3])) > 0
     assert float(np.min(batch[0][0] if isinstance(batch[0], tuple) else batch[0])) >= -1.0
     assert steps > 100
 
