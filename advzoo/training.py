@@ -110,3 +110,21 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
                "train_seconds": round(checkpoint.state.get("train_seconds", time.time() - start), 1)}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return model, run_dir, summary
+
+
+def load_finished_run(recipe, run_dir, ignore=("name", "description")):
+    """Returns `(model, train_seconds)` from a finished run directory
+    (`final.weights.h5`, `recipe.json`, `summary.json`) that trained the same
+    recipe (keys in `ignore` may differ), or None: scripts use it to reuse a
+    run instead of training it again."""
+    run_dir = Path(run_dir)
+    needed = [run_dir / f for f in ("final.weights.h5", "recipe.json", "summary.json")]
+    if not all(p.exists() for p in needed):
+        return None
+    blank = dict.fromkeys(ignore)
+    stored = json.loads((run_dir / "recipe.json").read_text())
+    if {**stored, **blank} != {**validate_recipe(recipe), **blank}:
+        return None
+    model = build_model(recipe)
+    model.load_weights(run_dir / "final.weights.h5")
+    return model, json.loads((run_dir / "summary.json").read_text())["train_seconds"]

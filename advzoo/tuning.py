@@ -139,8 +139,7 @@ class AAEHyperModel(kt.HyperModel):
             return {"validation_accuracy": float(np.mean(model.classify(x).argmax(-1) == y))}
         code = model.encode(x)
         z = code[1] if isinstance(code, tuple) else code
-        prior = np.random.default_rng(0).standard_normal(z.shape) * model.prior_std
-        return {"mmd_to_prior": mmd_to_prior(z, prior)}
+        return {"mmd_to_prior": mmd_to_prior(z, model.prior_samples(len(z), seed=0))}
 
 
 class DANNHyperModel(kt.HyperModel):

@@ -64,25 +64,17 @@ def accuracy(model, x, y):
     return float(np.mean(np.asarray(probs).argmax(-1) == y))
 
 
-def _same_recipe(a, b):
-    return {**a, "name": None} == {**b, "name": None}
-
-
 def run(recipe, run_root, preset):
     """Trains `recipe`, or reuses the preset's finished run (`runs/<preset>`,
     from `advzoo train zoo_configs/<preset>.yaml --export`) when it is the
     very same recipe."""
     import keras
 
-    from advzoo.training import build_model
+    from advzoo.training import load_finished_run
 
-    preset_run = ROOT / "runs" / preset["name"]
-    if (preset_run / "final.weights.h5").exists() and _same_recipe(
-            recipe, json.loads((preset_run / "recipe.json").read_text())):
-        model = build_model(recipe)
-        model.load_weights(preset_run / "final.weights.h5")
-        seconds = json.loads((preset_run / "summary.json").read_text())["train_seconds"]
-        return model, seconds
+    finished = load_finished_run(recipe, ROOT / "runs" / preset["name"])
+    if finished is not None:
+        return finished
     keras.utils.set_random_seed(recipe["train"]["seed"])
     start = time.time()
     model, _, _ = train(recipe, run_dir=run_root / recipe["name"], overwrite=True, verbose=0)

@@ -20,7 +20,6 @@ import argparse
 import copy
 import json
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import advzoo  # noqa: E402
 from advzoo.registry import get_family, get_recipe  # noqa: E402
-from advzoo.recipes import validate_recipe  # noqa: E402
-from advzoo.training import build_model, train  # noqa: E402
+from advzoo.training import load_finished_run, train  # noqa: E402
 
 PRESETS = ("forget_fashion_mnist", "debiased_colored_fashion_mnist")
 
@@ -75,10 +73,6 @@ def baseline_recipe(name):
     return recipe
 
 
-def _same_training(a, b):
-    """Recipes that train the same model (descriptions may differ)."""
-    return {**a, "description": None} == {**b, "description": None}
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -99,12 +93,9 @@ def main():
                 print(json.dumps({recipe["name"]: rows[recipe["name"]]}, indent=1), flush=True)
         recipe = baseline_recipe(name)
         run_dir = Path(args.run_root) / recipe["name"]
-        start = time.time()
-        if (run_dir / "final.weights.h5").exists() and _same_training(json.loads(
-                (run_dir / "recipe.json").read_text()), validate_recipe(recipe)):
-            model = build_model(recipe)  # this very baseline was trained already
-            model.load_weights(run_dir / "final.weights.h5")
-            seconds = json.loads((run_dir / "summary.json").read_text())["train_seconds"]
+        finished = load_finished_run(recipe, run_dir)  # this very baseline, trained already
+        if finished is not None:
+            model, seconds = finished
         else:
             model, _, summary = train(recipe, run_dir=run_dir, overwrite=True, verbose=2)
             model.save_weights(run_dir / "final.weights.h5")

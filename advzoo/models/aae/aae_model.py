@@ -237,14 +237,21 @@ class AdversarialAutoencoder(AdversarialGame):
             return self.decode(z, y.argmax(-1), batch_size)
         return self.decode(code, labels, batch_size)
 
-    def generate(self, n, seed=None, labels=None, batch_size=256):
-        """Decodes `n` prior samples (numpy, reproducible for a given seed)."""
+    def prior_samples(self, n, seed=None):
+        """`n` samples of the z prior as numpy (the same distribution as
+        `sample_prior`, outside a compiled step)."""
         rng = np.random.default_rng(seed)
         z = rng.standard_normal((int(n), self.latent_dim)).astype("float32") * self.prior_std
         if self.prior == "mixture":
             angle = rng.integers(0, 10, int(n)) * (2 * np.pi / 10)
             z = z * 0.25
             z[:, :2] += np.stack([np.cos(angle), np.sin(angle)], -1) * 4 * self.prior_std
+        return z
+
+    def generate(self, n, seed=None, labels=None, batch_size=256):
+        """Decodes `n` prior samples (numpy, reproducible for a given seed)."""
+        rng = np.random.default_rng(seed)
+        z = self.prior_samples(n, seed=rng.integers(2 ** 31))
         width = self.num_classes if self.variant == "supervised" else self.categories
         if width and labels is None:
             labels = rng.integers(0, width, int(n))

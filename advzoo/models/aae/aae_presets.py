@@ -52,18 +52,13 @@ def train_data(recipe):
 
 
 def mmd_to_prior(codes, prior, seed=0, n=2000):
-    """Squared MMD (Gaussian kernels at several bandwidths) between encoded
-    codes and prior samples, numpy."""
+    """Squared multi-kernel MMD (`advzoo.models.dann.mk_mmd`) between up to `n`
+    encoded codes and as many prior samples, as a float."""
+    from advzoo.models.dann.dann_schedules import mk_mmd
+
     rng = np.random.default_rng(seed)
-    a = codes[rng.choice(len(codes), min(n, len(codes)), replace=False)].astype(np.float64)
-    b = prior[:len(a)].astype(np.float64)
-    xy = np.concatenate([a, b])
-    sq = (xy ** 2).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None] - 2 * xy @ xy.T, 0)
-    base = d2.mean()
-    k = sum(np.exp(-d2 / (base * 2.0 ** i)) for i in range(-2, 3))
-    m = len(a)
-    return float(k[:m, :m].mean() + k[m:, m:].mean() - 2 * k[:m, m:].mean())
+    a = codes[rng.choice(len(codes), min(n, len(codes)), replace=False)].astype(np.float32)
+    return float(mk_mmd(a, prior[:len(a)].astype(np.float32)))
 
 
 def cluster_accuracy(assignments, labels):
@@ -83,13 +78,7 @@ def evaluate(model, recipe, **_):
         (model.reconstruct(xf, labels=y) - xf) ** 2)), 4)}
     code = model.encode(xf)
     z = code[1] if isinstance(code, tuple) else code
-    rng = np.random.default_rng(1)
-    prior = rng.standard_normal(z.shape) * model.prior_std
-    if model.prior == "mixture":
-        angle = rng.integers(0, 10, len(z)) * (2 * np.pi / 10)
-        prior = prior * 0.25
-        prior[:, :2] += np.stack([np.cos(angle), np.sin(angle)], -1) * 4 * model.prior_std
-    metrics["mmd_to_prior"] = round(mmd_to_prior(z, prior), 5)
+    metrics["mmd_to_prior"] = round(mmd_to_prior(z, model.prior_samples(len(z), seed=1)), 5)
     if model.variant == "semisupervised":
         metrics["test_accuracy"] = round(float(np.mean(model.classify(xf).argmax(-1) == y)), 4)
     if model.variant == "clustering":
