@@ -23,18 +23,11 @@ from advzoo import data as adata  # noqa: E402
 from advzoo.models.dann.dann_presets import _forget_arrays  # noqa: E402
 
 
-from advzoo.metrics.probes import neighbour_agreement  # noqa: E402
-
-
-def neighbours(features, queries, k):
-    f = features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-12)
-    sims = f[queries] @ f.T
-    sims[np.arange(len(queries)), queries] = -np.inf  # not itself
-    return np.argsort(-sims, axis=1)[:, :k]
+from advzoo.metrics.probes import nearest_neighbours, neighbour_agreement  # noqa: E402
 
 
 def panel(images, source, features, queries, k):
-    idx = neighbours(features, queries, k)
+    idx = nearest_neighbours(features, queries, k)
     rows = []
     for q, nn in zip(queries, idx):
         tiles = [images[q]] + [images[j] for j in nn]

@@ -111,16 +111,24 @@ def split_probe(features, labels, probe=linear_probe, seed=0, **kwargs):
     return probe(features[a], labels[a], features[b], labels[b], **kwargs)
 
 
+def nearest_neighbours(features, queries, k):
+    """Indices `(len(queries), k)` of each query row's `k` nearest neighbours
+    among `features` by cosine similarity, itself excluded, nearest first."""
+    features = np.asarray(features, np.float32)
+    f = features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-12)
+    sims = f[queries] @ f.T
+    sims[np.arange(len(queries)), queries] = -np.inf
+    idx = np.argpartition(-sims, kth=k, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(sims, idx, 1), axis=1)
+    return np.take_along_axis(idx, order, 1)
+
+
 def neighbour_agreement(features, attribute, k=10, n_queries=2000, seed=0):
     """Share of each query's `k` nearest neighbours (cosine, itself excluded)
     that have the query's `attribute`: 1/num_values when the embedding ignores
     the attribute, 1.0 when it sorts by it."""
-    features = np.asarray(features, np.float32)
     attribute = np.asarray(attribute).reshape(-1)
-    f = features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-12)
     rng = np.random.default_rng(seed)
-    queries = rng.choice(len(f), min(n_queries, len(f)), replace=False)
-    sims = f[queries] @ f.T
-    sims[np.arange(len(queries)), queries] = -np.inf
-    idx = np.argpartition(-sims, kth=k, axis=1)[:, :k]
+    queries = rng.choice(len(attribute), min(n_queries, len(attribute)), replace=False)
+    idx = nearest_neighbours(features, queries, k)
     return float(np.mean(attribute[idx] == attribute[queries][:, None]))
