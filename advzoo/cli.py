@@ -120,6 +120,13 @@ def cmd_tune(args):
         hypermodel = hypermodel_for("aae", validation_data=(adata.to_float(x_val[:2000]),
                                                              y_val[:2000]),
                                     variant=recipe["model"].get("variant", "unsupervised"))
+    elif recipe["family"] == "triplet":
+        from advzoo import data as adata
+        from advzoo.models.triplet.triplet_presets import unit_images
+
+        x_val, y_val = adata.load("fashion_mnist", "test")
+        hypermodel = hypermodel_for("triplet", recipe=recipe,
+                                    validation_data=(unit_images(x_val[:2000]), y_val[:2000]))
     else:
         hypermodel = hypermodel_for(recipe["family"], n_eval_samples=args.n_eval_samples)
     tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective,

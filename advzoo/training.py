@@ -82,6 +82,8 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
     model = build_model(recipe, strategy)
     initial_epoch = checkpoint.restore(model) if resume else 0
+    if not resume and recipe["train"].get("init_from"):
+        _initialise_from(model, recipe["train"]["init_from"])
     total_epochs = int(epochs or recipe["train"].get("epochs", 1))
     dataset, steps = family.train_data(recipe)
     if max_steps_per_epoch:
@@ -110,6 +112,18 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
                "train_seconds": round(checkpoint.state.get("train_seconds", time.time() - start), 1)}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return model, run_dir, summary
+
+
+def _initialise_from(model, name):
+    """Starts from a published preset's weights (recipe `train.init_from`),
+    e.g. adversarial fine-tuning of a plainly trained model."""
+    from advzoo import presets
+
+    try:
+        model.load_weights(presets.weights_path(name))
+    except ValueError as e:
+        raise ValueError(f"train.init_from: the weights of {name!r} do not fit this recipe's "
+                         f"model ({e}). init_from needs a preset of the same architecture.") from e
 
 
 def load_finished_run(recipe, run_dir, ignore=("name", "description")):

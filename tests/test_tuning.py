@@ -38,3 +38,25 @@ def test_wgan_hypermodel_builds_compiled_models_for_every_rule():
         hp.Fixed("width", 16)
         model = hypermodel.build(hp)
         assert model.update_rule.name == game and model.compiled
+
+
+def test_triplet_hypermodel_trial_scores_ers(tmp_path):
+    import numpy as np
+
+    import advzoo
+    from advzoo.models.triplet import pair_dataset
+    from advzoo.tuning import hypermodel_for
+
+    x, y = advzoo.data.load("fashion_mnist", "test")
+    x = (x[:300, ..., None] / 255.0).astype("float32")
+    recipe = {"model": {"width": 4, "hidden": 16, "embedding_dim": 8}}
+    hm = hypermodel_for("triplet", recipe=recipe, validation_data=(x, y[:300]), n_queries=10,
+                        attack_steps=2)
+    tuner = kt.RandomSearch(hm, objective=hm.objective, max_trials=1, seed=0,
+                            directory=str(tmp_path), project_name="t")
+    tuner.search(pair_dataset(x, y[:300], 32), epochs=1, steps_per_epoch=2, verbose=0)
+    trial = tuner.oracle.get_best_trials(1)[0]
+    ers = trial.metrics.get_last_value("validation_ers")
+    assert 0.0 <= ers <= 100.0 and np.isfinite(ers)
+    model = tuner.get_best_models(1)[0]
+    assert model.defense == "hm"

@@ -214,8 +214,16 @@ class AdversarialGame(keras.Model):
     def train_step(self, data):
         if not getattr(self, "_trackers", None):
             raise RuntimeError(f"Call {type(self).__name__}.compile(...) before training.")
-        self.update_rule.play(self, self.prepare_batch(data))
+        self.update_rule.play(self, self.inner_maximization(self.prepare_batch(data)))
         return {m.name: m.result() for m in self.metrics}
+
+    def inner_maximization(self, data):
+        """Runs once per training step, after `prepare_batch` and before the
+        players move: games whose players answer an inner adversary (e.g. PGD
+        adversarial examples for robust training) compute it here, outside
+        the players' gradient tapes. Returns the batch the players see;
+        the default returns `data` unchanged."""
+        return data
 
     def test_step(self, data):
         data = self.prepare_batch(data)
