@@ -70,6 +70,9 @@ def cmd_eval(args):
     recipe = (presets.preset_entry(args.name)["recipe"] if not args.weights
               else advzoo.info(args.name)["recipe"])
     options = {"n_samples": args.n_samples} if args.n_samples else {}
+    for key in ("n_queries", "pgd_steps", "restarts"):  # ranking-attack settings (triplet)
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
     metrics = get_family(recipe["family"]).evaluate(model, recipe, **options)
     recorded = None if args.weights else presets.preset_entry(args.name)["metrics"]
     print(f"{args.name}:")
@@ -170,6 +173,10 @@ def build_parser():
     p.add_argument("--weights", help="evaluate this .weights.h5 instead of the published one")
     p.add_argument("--n-samples", type=int, help="generated samples (default: recipe's)")
     p.add_argument("--json", help="also write the metrics to this JSON file")
+    p.add_argument("--n-queries", type=int, help="triplet: attacked test queries")
+    p.add_argument("--pgd-steps", type=int, help="triplet: PGD steps of every attack")
+    p.add_argument("--restarts", type=int,
+                   help="triplet: extra random-start runs per attack (gradient-masking check)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="write a PNG grid of generated samples")

@@ -24,6 +24,9 @@ HEADLINE["dann"] = [("target_test_accuracy", "target test acc."),
                     ("reversed_test_accuracy", "reversed-colour acc."),
                     ("colour_probe_mlp", "colour probe (MLP, chance 0.1)")]
 
+HEADLINE["triplet"] = [("R@1", "R@1 %"), ("mAP", "mAP %"), ("NMI", "NMI %"),
+                       ("ERS", "ERS (ten attacks, eps 77/255)")]
+
 
 def markdown():
     manifest = presets.read_manifest()["presets"]

@@ -115,12 +115,16 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
 
 
 def _initialise_from(model, name):
-    """Starts from a published preset's weights (recipe `train.init_from`),
-    e.g. adversarial fine-tuning of a plainly trained model."""
+    """Starts from a published preset's weights, or a `.weights.h5` file
+    (recipe `train.init_from`), e.g. adversarial fine-tuning of a plainly
+    trained model."""
     from advzoo import presets
 
+    path = Path(name) if str(name).endswith(".weights.h5") else None
+    if path is not None and not path.exists():
+        raise FileNotFoundError(f"train.init_from: {path} does not exist.")
     try:
-        model.load_weights(presets.weights_path(name))
+        model.load_weights(path or presets.weights_path(name))
     except ValueError as e:
         raise ValueError(f"train.init_from: the weights of {name!r} do not fit this recipe's "
                          f"model ({e}). init_from needs a preset of the same architecture.") from e
