@@ -251,3 +251,18 @@ def test_hm_mirrored_matches_per_replica_reference():
     assert result["replicas"] == 2 and result["moved"] > 1e-3
     assert result["max_relative_difference"] < 1e-4
     assert result["lga_state"] == pytest.approx(result["lga_expected"], rel=1e-5)
+
+
+def test_init_from_loads_weights_and_refuses_other_architectures(tmp_path):
+    from advzoo.training import _initialise_from
+
+    source = tiny()
+    source.save_weights(tmp_path / "a.weights.h5")
+    target = tiny(defense="hm")
+    _initialise_from(target, str(tmp_path / "a.weights.h5"))
+    for a, b in zip(source.backbone.get_weights(), target.backbone.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="same architecture"):
+        _initialise_from(tiny(hidden=8), str(tmp_path / "a.weights.h5"))
+    with pytest.raises(FileNotFoundError):
+        _initialise_from(tiny(), str(tmp_path / "missing.weights.h5"))
