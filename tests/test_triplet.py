@@ -266,3 +266,12 @@ def test_init_from_loads_weights_and_refuses_other_architectures(tmp_path):
         _initialise_from(tiny(hidden=8), str(tmp_path / "a.weights.h5"))
     with pytest.raises(FileNotFoundError):
         _initialise_from(tiny(), str(tmp_path / "missing.weights.h5"))
+
+
+def test_adversarial_images_stay_in_the_ball(fashion):
+    x, y = fashion
+    attacks = RankingAttacks(tiny(), x[:200], y[:200], epsilon=0.05, step_size=0.02, steps=3)
+    adv = attacks.adversarial_images("ES", np.arange(10))
+    assert adv.shape == x[:10].shape
+    assert np.abs(adv - x[:10]).max() <= 0.05 + 1e-6 and adv.min() >= 0 and adv.max() <= 1
+    assert np.abs(adv - x[:10]).max() > 0.01

@@ -210,34 +210,44 @@ class RankingAttacks:
             return 100.0 * (rank < 4)
         return 100.0 * (lab[d.argmin(1)] == lab[idx])  # Recall@1 (ES:R, LTM, GTM)
 
-    def attack(self, kind, query_idx, seed=0):
+    def adversarial_images(self, kind, query_idx, seed=0):
+        """The adversarial versions of the images `query_idx` under `kind`."""
+        return self.attack(kind, query_idx, seed=seed, return_images=True)[-1]
+
+    def attack(self, kind, query_idx, seed=0, return_images=False):
         """Attacks the images `query_idx`; returns per-example scores (and,
-        for ES, the embedding distance moved as a second array)."""
+        for ES, the embedding distance moved as a second array; with
+        `return_images`, the adversarial images last)."""
         rng = np.random.default_rng(seed)
         run = self._run(kind)
-        scores, shifts = [], []
+        scores, shifts, images = [], [], []
         for start in range(0, len(query_idx), self.batch_size):
             idx = np.asarray(query_idx[start:start + self.batch_size])
             aux, ref = self._aux(kind, idx, rng)
             aux = {k: tf.constant(v, tf.float32) for k, v in aux.items()}
             x = tf.constant(self.images[idx])
-            best_e, best_obj = None, None
+            best_x, best_e, best_obj = None, None, None
             for r in range(self.restarts + 1):
                 # ES needs a nudge off the origin (its gradient vanishes there).
                 start_radius = self.epsilon if r else (1e-3 if kind == "ES" else 0.0)
-                _, e, obj = run(x, aux, tf.constant(start_radius, tf.float32),
-                                tf.constant([seed, r], tf.int32))
-                e, obj = e.numpy(), obj.numpy()
+                x_adv, e, obj = run(x, aux, tf.constant(start_radius, tf.float32),
+                                    tf.constant([seed, r], tf.int32))
+                x_adv, e, obj = x_adv.numpy(), e.numpy(), obj.numpy()
                 if best_e is None:
-                    best_e, best_obj = e, obj
+                    best_x, best_e, best_obj = x_adv, e, obj
                 else:
                     better = obj < best_obj
-                    best_e[better], best_obj[better] = e[better], obj[better]
+                    best_x[better], best_e[better] = x_adv[better], e[better]
+                    best_obj[better] = obj[better]
             scores.append(self._score(kind, idx, best_e, ref))
+            if return_images:
+                images.append(best_x)
             if kind == "ES":
                 shifts.append(np.linalg.norm(best_e - self.candidates[idx], axis=-1))
-        scores = np.concatenate(scores)
-        return (scores, np.concatenate(shifts)) if kind == "ES" else scores
+        out = [np.concatenate(scores)] + ([np.concatenate(shifts)] if kind == "ES" else [])
+        if return_images:
+            out.append(np.concatenate(images))
+        return tuple(out) if len(out) > 1 else out[0]
 
     def report(self, n_queries=1000, seed=0, attacks=ATTACKS, verbose=True):
         """Runs `attacks` on `n_queries` random test images (all if None);
