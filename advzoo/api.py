@@ -36,7 +36,9 @@ def load(name, weights="pretrained", strategy=None, progress=True):
     """Builds a registered model, compiled, with pretrained weights.
 
     The weights file also holds every optimizer's state, so `model.fit`
-    continues (fine-tunes) from where the published training stopped.
+    continues (fine-tunes) from where the published training stopped
+    (except presets whose recipe says `export: {optimizer_state: false}`,
+    published without it to stay small: their optimizers start fresh).
 
     Args:
         name: a registered name (`advzoo.list_models()`).
@@ -67,7 +69,10 @@ def load(name, weights="pretrained", strategy=None, progress=True):
             raise FileNotFoundError(f"weights={str(weights)!r} is not a file. Use "
                                     "'pretrained', None, or a path to a .weights.h5 file.")
     model = build_model(recipe, strategy)
-    if path is not None:
+    if path is not None and weights == "pretrained" and not presets.optimizer_state_published(
+            recipe):
+        presets.load_model_weights_only(model, path, recipe)
+    elif path is not None:
         _load_weights(model, path, name)
     return model
 

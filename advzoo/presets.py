@@ -173,6 +173,33 @@ def _library_versions():
             "tensorflow": tensorflow.__version__, "numpy": numpy.__version__}
 
 
+def optimizer_state_published(recipe):
+    """Whether a preset's weights file carries its optimizers' state (the
+    default). Recipes of large models set `export: {optimizer_state: false}`
+    to publish the model weights alone (a third of the size with Adam);
+    `advzoo.load` then gives fresh optimizer state."""
+    return bool(recipe.get("export", {}).get("optimizer_state", True))
+
+
+def _bare_copy(model, recipe):
+    """An uncompiled model of `recipe` (no optimizer variables) holding
+    `model`'s weights."""
+    from advzoo.registry import get_family
+
+    bare = get_family(recipe["family"]).build(recipe)
+    bare.set_weights(model.get_weights())
+    return bare
+
+
+def load_model_weights_only(model, path, recipe):
+    """Loads a weights file without optimizer state into a compiled model."""
+    from advzoo.registry import get_family
+
+    bare = get_family(recipe["family"]).build(recipe)
+    bare.load_weights(path)
+    model.set_weights(bare.get_weights())
+
+
 def export_preset(model, recipe, metrics, summary, root=None):
     """Writes `root/<name>/{model.weights.h5, config.json}` and records them
     (sha256, size, metrics, recipe, versions, training time) in the manifest."""
@@ -183,7 +210,11 @@ def export_preset(model, recipe, metrics, summary, root=None):
     out = root / name
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ("tmp." + WEIGHTS_FILE)
-    model.save_weights(tmp)
+    with_optimizer = optimizer_state_published(recipe)
+    if with_optimizer:
+        model.save_weights(tmp)
+    else:
+        _bare_copy(model, recipe).save_weights(tmp)
     os.replace(tmp, out / WEIGHTS_FILE)
     config = {"recipe": recipe, "keras_config": keras.saving.serialize_keras_object(model)}
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=1, default=str))
@@ -196,6 +227,7 @@ def export_preset(model, recipe, metrics, summary, root=None):
             "dataset": recipe.get("dataset"), "family": recipe["family"],
             "files": files, "metrics": metrics, "train_seconds": summary.get("train_seconds"),
             "epochs": summary.get("epochs"), "recipe": recipe, "versions": _library_versions(),
+            "optimizer_state": with_optimizer,
             "reproduce": f"advzoo train zoo_configs/{name}.yaml --export",
             "evaluate": f"advzoo eval {name}",
         }

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 REQUIRED = {"name": str, "family": str, "description": str}
-SECTIONS = ("model", "compile", "data", "train", "evaluate")
+SECTIONS = ("model", "compile", "data", "train", "evaluate", "export")
 OPTIONAL_STR = ("paper", "dataset", "notes")
 
 

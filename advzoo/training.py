@@ -130,7 +130,7 @@ def _initialise_from(model, name):
                          f"model ({e}). init_from needs a preset of the same architecture.") from e
 
 
-def load_finished_run(recipe, run_dir, ignore=("name", "description")):
+def load_finished_run(recipe, run_dir, ignore=("name", "description", "export")):
     """Returns `(model, train_seconds)` from a finished run directory
     (`final.weights.h5`, `recipe.json`, `summary.json`) that trained the same
     recipe (keys in `ignore` may differ), or None: scripts use it to reuse a
@@ -140,7 +140,7 @@ def load_finished_run(recipe, run_dir, ignore=("name", "description")):
     if not all(p.exists() for p in needed):
         return None
     blank = dict.fromkeys(ignore)
-    stored = json.loads((run_dir / "recipe.json").read_text())
+    stored = validate_recipe(json.loads((run_dir / "recipe.json").read_text()))
     if {**stored, **blank} != {**validate_recipe(recipe), **blank}:
         return None
     model = build_model(recipe)

@@ -143,3 +143,27 @@ def test_manifest_records_recipe_versions_and_checksums(published):
     for name, record in entry["files"].items():
         path = published["server_root"] / "tiny_dcgan" / name
         assert record == {"sha256": presets.sha256_of(path), "size": path.stat().st_size}
+
+
+def test_compact_presets_publish_model_weights_only(tmp_path, monkeypatch):
+    """`export: {optimizer_state: false}`: a smaller file, the same model
+    outputs after `advzoo.load`, fresh optimizers."""
+    recipe = {**TINY, "name": "tiny_compact", "export": {"optimizer_state": False}}
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "tiny_compact.yaml").write_text(yaml.safe_dump(recipe))
+    monkeypatch.setenv("ADVZOO_CONFIG_DIR", str(configs))
+    from advzoo.training import build_model
+
+    model = build_model(recipe)
+    model.fit(fake_images(16), batch_size=8, epochs=1, verbose=0)
+    full = presets.export_preset(model, TINY, {}, {"epochs": 1}, root=tmp_path / "full")
+    compact = presets.export_preset(model, recipe, {}, {"epochs": 1}, root=tmp_path / "bundle")
+    size = lambda d: (d / presets.WEIGHTS_FILE).stat().st_size  # noqa: E731
+    assert size(compact) < 0.6 * size(full)
+    monkeypatch.setenv("ADVZOO_BUNDLED_WEIGHTS", str(tmp_path / "bundle"))
+    entry = json.loads((tmp_path / "bundle" / "manifest.json").read_text())["presets"]
+    assert entry["tiny_compact"]["optimizer_state"] is False
+    loaded = advzoo.load("tiny_compact", progress=False)
+    np.testing.assert_array_equal(loaded.generate(3, seed=0), model.generate(3, seed=0))
+    assert int(loaded.generator_optimizer.iterations) == 0
