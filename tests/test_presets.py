@@ -26,18 +26,25 @@ TINY = {"name": "tiny_dcgan", "family": "dcgan", "description": "test preset",
         "train": {"batch_size": 8, "epochs": 1}}
 
 
+def _registered_and_trained(recipe, tmp_path, monkeypatch):
+    """Registers `recipe` in a temporary config dir and returns its model
+    after one tiny epoch."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / f"{recipe['name']}.yaml").write_text(yaml.safe_dump(recipe))
+    monkeypatch.setenv("ADVZOO_CONFIG_DIR", str(configs))
+    from advzoo.training import build_model
+
+    model = build_model(recipe)
+    model.fit(fake_images(16), batch_size=8, epochs=1, verbose=0)
+    return model
+
+
 @pytest.fixture
 def published(tmp_path, monkeypatch):
     """A tiny preset exported to `server_root`, a bundle holding only the
     manifest (so weights must come from the server), and the server's URL."""
-    configs = tmp_path / "configs"
-    configs.mkdir()
-    (configs / "tiny_dcgan.yaml").write_text(yaml.safe_dump(TINY))
-    monkeypatch.setenv("ADVZOO_CONFIG_DIR", str(configs))
-    from advzoo.training import build_model
-
-    model = build_model(TINY)
-    model.fit(fake_images(16), batch_size=8, epochs=1, verbose=0)
+    model = _registered_and_trained(TINY, tmp_path, monkeypatch)
     server_root = tmp_path / "server"
     presets.export_preset(model, TINY, {"score": 1.0}, {"train_seconds": 1.0, "epochs": 1},
                           root=server_root)
@@ -149,14 +156,7 @@ def test_compact_presets_publish_model_weights_only(tmp_path, monkeypatch):
     """`export: {optimizer_state: false}`: a smaller file, the same model
     outputs after `advzoo.load`, fresh optimizers."""
     recipe = {**TINY, "name": "tiny_compact", "export": {"optimizer_state": False}}
-    configs = tmp_path / "configs"
-    configs.mkdir()
-    (configs / "tiny_compact.yaml").write_text(yaml.safe_dump(recipe))
-    monkeypatch.setenv("ADVZOO_CONFIG_DIR", str(configs))
-    from advzoo.training import build_model
-
-    model = build_model(recipe)
-    model.fit(fake_images(16), batch_size=8, epochs=1, verbose=0)
+    model = _registered_and_trained(recipe, tmp_path, monkeypatch)
     full = presets.export_preset(model, TINY, {}, {"epochs": 1}, root=tmp_path / "full")
     compact = presets.export_preset(model, recipe, {}, {"epochs": 1}, root=tmp_path / "bundle")
     size = lambda d: (d / presets.WEIGHTS_FILE).stat().st_size  # noqa: E731
