@@ -181,21 +181,16 @@ def optimizer_state_published(recipe):
     return bool(recipe.get("export", {}).get("optimizer_state", True))
 
 
-def _bare_copy(model, recipe):
-    """An uncompiled model of `recipe` (no optimizer variables) holding
-    `model`'s weights."""
+def _bare_model(recipe):
+    """An uncompiled model of `recipe`: no optimizer variables."""
     from advzoo.registry import get_family
 
-    bare = get_family(recipe["family"]).build(recipe)
-    bare.set_weights(model.get_weights())
-    return bare
+    return get_family(recipe["family"]).build(recipe)
 
 
 def load_model_weights_only(model, path, recipe):
     """Loads a weights file without optimizer state into a compiled model."""
-    from advzoo.registry import get_family
-
-    bare = get_family(recipe["family"]).build(recipe)
+    bare = _bare_model(recipe)
     bare.load_weights(path)
     model.set_weights(bare.get_weights())
 
@@ -214,7 +209,9 @@ def export_preset(model, recipe, metrics, summary, root=None):
     if with_optimizer:
         model.save_weights(tmp)
     else:
-        _bare_copy(model, recipe).save_weights(tmp)
+        bare = _bare_model(recipe)
+        bare.set_weights(model.get_weights())
+        bare.save_weights(tmp)
     os.replace(tmp, out / WEIGHTS_FILE)
     config = {"recipe": recipe, "keras_config": keras.saving.serialize_keras_object(model)}
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=1, default=str))

@@ -36,6 +36,8 @@ with RobRank's tables, not bit-for-bit.
 import numpy as np
 import tensorflow as tf
 
+from advzoo.models.triplet.triplet_losses import distance, pairwise_distances
+
 ATTACKS = ("CA+", "CA-", "QA+", "QA-", "TMA", "ES", "LTM", "GTM", "GTT")
 
 
@@ -70,31 +72,23 @@ def pgd(objective, x0, epsilon, step_size, steps, random_start=0.0, seed=None):
     return x
 
 
-def _dist(a, b):
-    return tf.sqrt(tf.maximum(2.0 - 2.0 * tf.matmul(a, b, transpose_b=True), 1e-12))
-
-
-def _pair(a, b):
-    return tf.sqrt(tf.maximum(tf.reduce_sum(tf.square(a - b), -1), 1e-12))
-
-
 def _objective(kind, e, aux, cand):
     """Per-example attack objective (to be minimised) of embeddings `e`."""
     if kind in ("CA+", "CA-"):
         q, dq = aux["query"], aux["query_dist"]
-        d = _pair(e, q)[:, None]
+        d = distance(e, q)[:, None]
         gap = d - dq if kind == "CA+" else dq - d
         return tf.reduce_mean(tf.nn.relu(gap) * aux["valid"], -1)
     if kind in ("QA+", "QA-"):
-        d_all = _dist(e, cand)
-        d_m = _pair(e, aux["target"])[:, None]
+        d_all = pairwise_distances(e, cand)
+        d_m = distance(e, aux["target"])[:, None]
         gap = d_m - d_all if kind == "QA+" else d_all - d_m
         return tf.reduce_mean(tf.nn.relu(gap) * aux["valid"], -1)
     if kind == "TMA":
         return -tf.reduce_sum(e * aux["target"], -1)
     if kind == "ES":
-        return -_pair(e, aux["origin"])
-    d_all = _dist(e, cand)
+        return -distance(e, aux["origin"])
+    d_all = pairwise_distances(e, cand)
     same, valid = aux["same"], aux["valid"]
     pos, neg = same * valid, (1.0 - same) * valid
     if kind == "LTM":
@@ -105,7 +99,7 @@ def _objective(kind, e, aux, cand):
         return (tf.reduce_min(d_all + big * (1.0 - neg), -1)
                 - tf.reduce_min(d_all + big * (1.0 - pos), -1))
     if kind == "GTT":
-        d_top1 = _pair(e, aux["target"])
+        d_top1 = distance(e, aux["target"])
         others = d_all + 1e3 * (1.0 - valid) + 1e3 * aux["top1_mask"]
         fourth = -tf.math.top_k(-others, k=4).values[:, -1]
         return tf.nn.relu(fourth - d_top1 + 1e-3)

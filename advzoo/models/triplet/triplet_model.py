@@ -221,8 +221,7 @@ class TripletEmbedder(AdversarialGame):
         a, p, n = mine_triplets(e, y, self.miner, self.margin, self.seed_generator)
         loss = self.replica_mean(triplet_loss(tf.gather(e, a), tf.gather(e, p),
                                               tf.gather(e, n), self.margin))
-        self._trackers["embedder_loss"].update_state(loss * self.distribute_strategy
-                                                     .num_replicas_in_sync)
+        self._record(self.players()[0], loss, {})
         return {"embedder_loss": self._trackers["embedder_loss"].result()}
 
     # ------------------------------------------------------------------ input checks
