@@ -6,6 +6,9 @@ and the same number of training steps as the BiGAN preset:
 
 * raw pixels (no learning),
 * BiGAN: the encoder E(x) of `bigan_fashion_mnist`,
+* BiGAN hidden: E's last hidden layer (the 256 units before the latent),
+* BiGAN D: the image branch of the trained joint discriminator (the
+  paper's "D" column; flattened convolutional features),
 * latent regressor (LR): E trained to regress z from G(z) of the trained
   generator (MSE), G frozen,
 * joint latent regressor (JLR): a GAN whose generator is trained *together*
@@ -36,7 +39,7 @@ import advzoo  # noqa: E402
 from advzoo import data as adata  # noqa: E402
 from advzoo.models.bigan.bigan_presets import feature_metrics  # noqa: E402
 
-ROWS = ("pixels", "bigan", "lr", "jlr", "ae_l2", "ae_l1")
+ROWS = ("pixels", "bigan", "bigan_hidden", "bigan_d", "lr", "jlr", "ae_l2", "ae_l1")
 
 
 def _images(batch, seed):
@@ -121,6 +124,28 @@ def encoder_features(encoder):
     return lambda x: np.asarray(encoder.predict(x, batch_size=512, verbose=0))
 
 
+def intermediate_features(network, layer_name):
+    """Features from the named layer of a trained network, as flattened numpy
+    (the first input is the image; D(x, z)'s image branch needs no z)."""
+    import keras
+
+    sub = keras.Model(network.inputs[0], network.get_layer(layer_name).output)
+    return lambda x: np.asarray(sub.predict(x, batch_size=512, verbose=0)).reshape(len(x), -1)
+
+
+def _last_hidden(network):
+    """Name of the layer just before the network's output layer."""
+    return network.layers[-2].name
+
+
+def _image_branch(discriminator):
+    """Name of the Flatten layer of D(x, z)'s image branch."""
+    import keras
+
+    return next(layer.name for layer in discriminator.layers
+                if isinstance(layer, keras.layers.Flatten))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
@@ -139,6 +164,13 @@ def main():
             metrics = feature_metrics(lambda x: x.reshape(len(x), -1))
         elif row == "bigan":
             metrics = feature_metrics(advzoo.load("bigan_fashion_mnist").encode)
+        elif row == "bigan_hidden":
+            encoder = advzoo.load("bigan_fashion_mnist").encoder
+            metrics = feature_metrics(intermediate_features(encoder, _last_hidden(encoder)))
+        elif row == "bigan_d":
+            discriminator = advzoo.load("bigan_fashion_mnist").discriminator
+            metrics = feature_metrics(intermediate_features(discriminator,
+                                                            _image_branch(discriminator)))
         elif row in ("ae_l2", "ae_l1"):
             metrics = feature_metrics(encoder_features(train_autoencoder(recipe, steps,
                                                                          row[-2:])))
@@ -149,7 +181,8 @@ def main():
         else:
             metrics = feature_metrics(encoder_features(
                 train_latent_regressor(recipe, steps, joint=True)))
-        table[row] = {**metrics, "train_steps": 0 if row in ("pixels", "bigan") else steps,
+        table[row] = {**metrics, "train_steps": 0 if row in ("pixels", "bigan", "bigan_hidden", "bigan_d")
+                      else steps,
                       "seconds": round(time.time() - start, 1)}
         print(row, json.dumps(table[row]), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)

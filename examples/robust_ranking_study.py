@@ -12,6 +12,9 @@ Usage:
     python examples/robust_ranking_study.py --seeds 0 1 2
     python examples/robust_ranking_study.py --seeds 0 --strong   # + 128-step PGD, 2 restarts
                                                               # on 200 queries
+    python examples/robust_ranking_study.py --seeds 1 --out runs/rr_s1.json   # one core per seed
+    python examples/robust_ranking_study.py --merge runs/rr_s0.json runs/rr_s1.json \
+        --out docs/robust_ranking.json                          # combine, print the table
     python examples/robust_ranking_study.py --seeds 7 --epochs 1 --max-steps 5 --n-queries 20 \\
         --out /tmp/rr.json                                      # a smoke run
 """
@@ -77,10 +80,18 @@ def main():
     parser.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke runs)")
     parser.add_argument("--run-root", default="runs/robust_study")
     parser.add_argument("--out", default="docs/robust_ranking.json")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="only merge these result files (later ones win) into --out")
     args = parser.parse_args()
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {}
-    for seed in args.seeds:
+    if args.merge:
+        for path in args.merge:
+            for name, by_seed in json.loads(Path(path).read_text()).items():
+                results.setdefault(name, {}).update(by_seed)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=1))
+    for seed in [] if args.merge else args.seeds:
         for name in args.rows:
             model, seconds = run(name, seed, args)
             recipe = seeded(name, seed, Path(args.run_root), args.epochs)
@@ -97,6 +108,11 @@ def main():
             print(name, seed, json.dumps(entry), flush=True)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1))
+    print_table(results)
+
+
+def print_table(results):
+    """Markdown table: mean +- std over the seeds of each model."""
     print("| model | seeds | " + " | ".join(SHOW) + " |")
     print("|---|---|" + "---|" * len(SHOW))
     for name, by_seed in results.items():

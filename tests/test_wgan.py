@@ -61,3 +61,23 @@ def test_wgan_keras_roundtrip(tmp_path):
     model.fit(fake_images(16), batch_size=8, epochs=1, verbose=0)
     restored = assert_keras_roundtrip(model, tmp_path / "w.keras", lambda m: m.generate(3, seed=0))
     assert restored.discriminator.layers[1].kernel_constraint.clip_value == 0.05
+
+
+def test_batch_norm_critic_is_clipped_roundtrips_and_refuses_gradient_penalty(tmp_path):
+    model = WGAN(latent_dim=8, width=4, n_critic=2, clip_value=0.01, gradient_penalty=0.0,
+                 critic_batch_norm=True, seed=0)
+    model.compile(optimizers={"generator": keras.optimizers.RMSprop(1e-2),
+                              "discriminator": keras.optimizers.RMSprop(1e-2)})
+    bn = [layer for layer in model.discriminator.layers
+          if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(bn) == 1
+    moving_before = bn[0].moving_mean.numpy().copy()
+    model.fit(fake_images(32), batch_size=16, epochs=2, verbose=0)
+    # clipping bounds the scale and offset too, as in the original WGAN code
+    for w in model.discriminator.trainable_weights:
+        assert np.abs(w.numpy()).max() <= 0.01 + 1e-7
+    assert not np.allclose(bn[0].moving_mean.numpy(), moving_before)  # statistics are tracked
+    restored = assert_keras_roundtrip(model, tmp_path / "bn.keras", lambda m: m.generate(3, seed=0))
+    assert restored.critic_batch_norm
+    with pytest.raises(ValueError, match="critic_batch_norm=True cannot be combined"):
+        WGAN(latent_dim=8, width=4, critic_batch_norm=True, gradient_penalty=10.0)

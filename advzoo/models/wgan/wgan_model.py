@@ -23,6 +23,9 @@ class WGAN(GANBase):
         clip_value: clip every critic weight to [-c, c] (None: no clipping).
         gradient_penalty: weight lambda of the WGAN-GP penalty (0: none).
         one_sided: use the one-sided penalty `max(0, ||g|| - 1)^2`.
+        critic_batch_norm: batch norm in the critic, as in the original WGAN
+            code (clipping then also bounds its scale and offset). Not allowed
+            with `gradient_penalty` (the penalty needs per-sample outputs).
 
     Example:
     >>> model = advzoo.load("wgan_gp_fashion_mnist")
@@ -34,15 +37,23 @@ class WGAN(GANBase):
     """
 
     def __init__(self, latent_dim=64, width=32, image_shape=(28, 28, 1), n_critic=5,
-                 clip_value=None, gradient_penalty=10.0, one_sided=False, **kwargs):
+                 clip_value=None, gradient_penalty=10.0, one_sided=False,
+                 critic_batch_norm=False, **kwargs):
+        if critic_batch_norm and gradient_penalty:
+            raise ValueError(
+                "critic_batch_norm=True cannot be combined with gradient_penalty="
+                f"{gradient_penalty}: batch norm mixes samples, so per-sample input "
+                "gradients are not defined (Gulrajani et al. 2017). Use "
+                "gradient_penalty=0 with clip_value, or critic_batch_norm=False.")
         constraint = ClipConstraint(clip_value) if clip_value else None
         super().__init__(
             generator=build_generator(latent_dim, width, tuple(image_shape)),
             discriminator=build_discriminator(width, tuple(image_shape), constraint=constraint,
-                                              name="critic"),
+                                              batch_norm=critic_batch_norm, name="critic"),
             latent_dim=latent_dim, image_shape=image_shape, **kwargs)
         self.width, self.n_critic = width, n_critic
         self.clip_value, self.gradient_penalty, self.one_sided = clip_value, gradient_penalty, one_sided
+        self.critic_batch_norm = critic_batch_norm
         self.gp_seed = keras.random.SeedGenerator(None if self.seed is None else self.seed + 1)
 
     def players(self):
@@ -70,4 +81,4 @@ class WGAN(GANBase):
     def get_config(self):
         return {**super().get_config(), "width": self.width, "n_critic": self.n_critic,
                 "clip_value": self.clip_value, "gradient_penalty": self.gradient_penalty,
-                "one_sided": self.one_sided}
+                "one_sided": self.one_sided, "critic_batch_norm": self.critic_batch_norm}
