@@ -131,7 +131,8 @@ def cmd_tune(args):
         hypermodel = hypermodel_for("triplet", recipe=recipe,
                                     validation_data=(unit_images(x_val[:2000]), y_val[:2000]))
     else:
-        hypermodel = hypermodel_for(recipe["family"], n_eval_samples=args.n_eval_samples)
+        hypermodel = hypermodel_for(recipe["family"], recipe=recipe,
+                                    n_eval_samples=args.n_eval_samples)
     tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective,
                             max_trials=args.max_trials, seed=args.seed,
                             directory=args.directory, project_name=recipe["name"],

@@ -1,3 +1,4 @@
+import keras
 import keras_tuner as kt
 import pytest
 
@@ -38,6 +39,22 @@ def test_wgan_hypermodel_builds_compiled_models_for_every_rule():
         hp.Fixed("width", 16)
         model = hypermodel.build(hp)
         assert model.update_rule.name == game and model.compiled
+
+
+def test_wgan_hypermodel_clip_variant_follows_the_recipe():
+    from advzoo.registry import get_recipe
+
+    clipped = hypermodel_for("wgan", recipe=get_recipe("wgan_fashion_mnist"), n_eval_samples=10)
+    assert clipped.variant == "clip"
+    assert hypermodel_for("wgan", recipe=get_recipe("wgan_gp_fashion_mnist")).variant == "gp"
+    hp = kt.HyperParameters()
+    hp.Fixed("width", 16)
+    model = clipped.build(hp)
+    assert model.clip_value == 0.01 and model.gradient_penalty == 0.0 and model.critic_batch_norm
+    assert isinstance(model.discriminator_optimizer, keras.optimizers.RMSprop)
+    assert {"clip_value", "critic_batch_norm"} <= set(hp.values)
+    with pytest.raises(ValueError, match="variant must be one of"):
+        WGANHyperModel(variant="sn")
 
 
 def test_triplet_hypermodel_trial_scores_ers(tmp_path):
