@@ -11,7 +11,7 @@ presets (re-evaluated); the others are trained here with the same recipe.
 
 Usage:
     python examples/aae_table.py --out docs/aae_table.json
-    python examples/aae_table.py --classifier-only --out docs/aae_classifier_alone.json
+    python examples/aae_table.py --classifier-only --out /tmp/aae_classifiers.json   # baselines only
     python examples/aae_table.py --epochs 1 --max-steps 20 --out /tmp/aae.json   # smoke run
 """
 

@@ -9,6 +9,9 @@ and the same number of training steps as the BiGAN preset:
 * BiGAN hidden: E's last hidden layer (the 256 units before the latent),
 * BiGAN D: the image branch of the trained joint discriminator (the
   paper's "D" column; flattened convolutional features),
+* random D / random E hidden: the same two layers of an *untrained* BiGAN
+  (the recipe's initialisation) - the control that tells what training added
+  to wide convolutional features,
 * latent regressor (LR): E trained to regress z from G(z) of the trained
   generator (MSE), G frozen,
 * joint latent regressor (JLR): a GAN whose generator is trained *together*
@@ -39,7 +42,9 @@ import advzoo  # noqa: E402
 from advzoo import data as adata  # noqa: E402
 from advzoo.models.bigan.bigan_presets import feature_metrics  # noqa: E402
 
-ROWS = ("pixels", "bigan", "bigan_hidden", "bigan_d", "lr", "jlr", "ae_l2", "ae_l1")
+ROWS = ("pixels", "bigan", "bigan_hidden", "bigan_d", "random_e_hidden", "random_d", "lr", "jlr",
+        "ae_l2", "ae_l1")
+UNTRAINED = ("pixels", "bigan", "bigan_hidden", "bigan_d", "random_e_hidden", "random_d")
 
 
 def _images(batch, seed):
@@ -138,6 +143,17 @@ def _last_hidden(network):
     return network.layers[-2].name
 
 
+def _bigan(recipe, trained):
+    """The published BiGAN, or the same network at the recipe's initialisation
+    (seeded as `advzoo train` seeds it)."""
+    import keras
+
+    if trained:
+        return advzoo.load("bigan_fashion_mnist")
+    keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
+    return advzoo.load("bigan_fashion_mnist", weights=None)
+
+
 def _image_branch(discriminator):
     """Name of the Flatten layer of D(x, z)'s image branch."""
     import keras
@@ -164,11 +180,11 @@ def main():
             metrics = feature_metrics(lambda x: x.reshape(len(x), -1))
         elif row == "bigan":
             metrics = feature_metrics(advzoo.load("bigan_fashion_mnist").encode)
-        elif row == "bigan_hidden":
-            encoder = advzoo.load("bigan_fashion_mnist").encoder
+        elif row in ("bigan_hidden", "random_e_hidden"):
+            encoder = _bigan(recipe, trained=row == "bigan_hidden").encoder
             metrics = feature_metrics(intermediate_features(encoder, _last_hidden(encoder)))
-        elif row == "bigan_d":
-            discriminator = advzoo.load("bigan_fashion_mnist").discriminator
+        elif row in ("bigan_d", "random_d"):
+            discriminator = _bigan(recipe, trained=row == "bigan_d").discriminator
             metrics = feature_metrics(intermediate_features(discriminator,
                                                             _image_branch(discriminator)))
         elif row in ("ae_l2", "ae_l1"):
@@ -181,8 +197,7 @@ def main():
         else:
             metrics = feature_metrics(encoder_features(
                 train_latent_regressor(recipe, steps, joint=True)))
-        table[row] = {**metrics, "train_steps": 0 if row in ("pixels", "bigan", "bigan_hidden", "bigan_d")
-                      else steps,
+        table[row] = {**metrics, "train_steps": 0 if row in UNTRAINED else steps,
                       "seconds": round(time.time() - start, 1)}
         print(row, json.dumps(table[row]), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
