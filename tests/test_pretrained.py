@@ -56,3 +56,16 @@ def test_pretrained_dann_predicts_target_classes_and_embeds():
     assert model.features(advzoo.data.to_float(x[:4])).shape == (4, model.feature_dim)
     with pytest.raises(ValueError, match="to_rgb"):
         model.features(advzoo.data.to_float(advzoo.data.load("fashion_mnist", "test")[0][:4]))
+
+
+@pytest.mark.skipif(not _published("wgan_fashion_mnist"), reason="preset not published")
+def test_pretrained_clipped_wgan_keeps_its_clip_and_optimizer_state():
+    model = advzoo.load("wgan_fashion_mnist")
+    assert model.clip_value == 0.01 and model.critic_batch_norm and not model.gradient_penalty
+    for w in model.discriminator.trainable_weights:  # the published critic obeys its clip
+        assert np.abs(w.numpy()).max() <= 0.01 + 1e-7
+    steps = presets.preset_entry("wgan_fashion_mnist")["epochs"] * 187
+    assert int(model.generator_optimizer.iterations) == steps
+    assert int(model.discriminator_optimizer.iterations) == 5 * steps
+    images = model.generate(200, seed=0)
+    assert images.shape == (200, 28, 28, 1) and images.std(axis=0).mean() > 0.05  # not collapsed
