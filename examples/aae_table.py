@@ -60,6 +60,12 @@ def classifier_on_labels(recipe, n_labels, epochs):
     return float(np.mean(probs.argmax(-1) == y_test))
 
 
+def _write(rows, out):
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(rows, indent=1))
+    print(json.dumps(rows, indent=1))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=None, help="default: the recipes'")
@@ -74,10 +80,7 @@ def main():
     if args.classifier_only:
         rows = {f"classifier_alone_{n}_labels": round(classifier_on_labels(semi, n, epochs), 4)
                 for n in (100, 1000)}
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(rows, indent=1))
-        print(json.dumps(rows, indent=1))
-        return
+        return _write(rows, args.out)
     rows = {}
     for n_labels in (100, 1000):
         start = time.time()
@@ -108,9 +111,7 @@ def main():
     if "aae_fashion_mnist" in advzoo.list_models(pretrained=True):
         rows["unsupervised_preset"] = evaluate(advzoo.load("aae_fashion_mnist"),
                                                get_recipe("aae_fashion_mnist"))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=1))
-    print(json.dumps(rows, indent=1))
+    _write(rows, args.out)
 
 
 if __name__ == "__main__":

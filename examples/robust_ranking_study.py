@@ -101,8 +101,7 @@ def main():
             start = time.time()
             metrics = get_family("triplet").evaluate(model, recipe, n_queries=args.n_queries)
             entry = {"metrics": metrics, "train_seconds": seconds,
-                     "pgd_steps_per_train_step": recipe["model"].get("pgd_steps", 0)
-                     if recipe["model"].get("defense", "none") != "none" else 0,
+                     "pgd_steps_per_train_step": pgd_steps_per_train_step(recipe),
                      "eval_seconds": round(time.time() - start, 1)}
             if args.strong:
                 entry["strong"] = get_family("triplet").evaluate(
@@ -112,6 +111,12 @@ def main():
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1))
     print_table(results)
+
+
+def pgd_steps_per_train_step(recipe):
+    """PGD steps each training step spends (0 without a defence)."""
+    m = recipe["model"]
+    return m.get("pgd_steps", 0) if m.get("defense", "none") != "none" else 0
 
 
 def published_seed0():
@@ -125,8 +130,7 @@ def published_seed0():
         recipe = entry["recipe"]
         assert recipe["train"].get("seed", 0) == 0, f"{name} is not a seed-0 run"
         out[name] = {"0": {"metrics": entry["metrics"], "train_seconds": entry["train_seconds"],
-                           "pgd_steps_per_train_step": recipe["model"].get("pgd_steps", 0)
-                           if recipe["model"].get("defense", "none") != "none" else 0,
+                           "pgd_steps_per_train_step": pgd_steps_per_train_step(recipe),
                            "source": "weights/manifest.json"}}
     return out
 
