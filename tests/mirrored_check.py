@@ -5,8 +5,9 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|bigan|aae]
-(`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch.)
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|bigan|aae]
+(`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch; `dann_im`:
+the same with target entropy and diversity terms.)
 """
 
 import json
@@ -29,11 +30,11 @@ from advzoo.games import get_update_rule  # noqa: E402
 from tests.helpers import fake_images, tiny_dcgan  # noqa: E402
 
 
-def tiny_dann():
+def tiny_dann(**kwargs):
     from advzoo.models.dann import DomainAdversarialNet
 
     return DomainAdversarialNet(image_shape=(12, 12, 3), width=4, feature_dim=8, hidden=8,
-                                lambda_=0.7)
+                                lambda_=0.7, **kwargs)
 
 
 def tiny_bigan():
@@ -49,6 +50,8 @@ def tiny_aae():
 
 
 BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_dann,
+            # target entropy + diversity: the diversity term needs a cross-replica sum
+            "dann_im": lambda: tiny_dann(target_entropy=0.5, target_diversity=1.0),
             "bigan": tiny_bigan, "aae": tiny_aae}
 
 

@@ -283,3 +283,67 @@ def test_balancing_weights_make_the_nuisance_independent_of_the_label():
     x = fake_images(32, shape=SHAPE)
     ds = tf.data.Dataset.from_tensor_slices((x, y[:32], a[:32], w[:32])).batch(16)
     assert "adversary_loss" in model.fit(ds, verbose=0).history
+
+
+def _target_terms(probs):
+    """Hand-computed mean entropy of target predictions and entropy of their mean."""
+    p = np.clip(probs, 1e-7, 1.0)
+    mean = probs.mean(0)
+    return float(-(probs * np.log(p)).sum(-1).mean()), float(-(mean * np.log(mean)).sum())
+
+
+def test_target_entropy_and_diversity_terms_match_their_definition():
+    """task loss = CE(source) - lambda A + w_e mean H(p_target) - w_d H(mean p_target),
+    and the target terms leave the adversary's loss alone."""
+    (xs, ys), xt = next(iter(adaptation_batches(n=16, batch=16)))
+    keras.utils.set_random_seed(0)
+    plain = tiny(lambda_=0.3)
+    im = tiny(lambda_=0.3, target_entropy=0.7, target_diversity=0.4)
+    im.set_weights(plain.get_weights())
+    data = plain.prepare_batch(((xs, ys), xt))
+    (loss_plain, _), (loss_im, _) = plain.task_loss(data), im.task_loss(data)
+    entropy, diversity = _target_terms(np.asarray(im(np.asarray(xt))))
+    assert float(loss_im) - float(loss_plain) == pytest.approx(0.7 * entropy - 0.4 * diversity,
+                                                              rel=1e-4, abs=1e-5)
+    assert float(im.adversary_loss(data)[0]) == pytest.approx(
+        float(plain.adversary_loss(data)[0]), rel=1e-6)
+    # joint (one-pass) form carries the same task loss
+    assert float(im.joint_loss(data)[1]["task"][0]) == pytest.approx(float(loss_im), rel=1e-5)
+    # attribute batches have no unlabelled images: the terms vanish
+    attr = im.prepare_batch((xs, ys, np.zeros(16)))
+    assert float(im.task_loss(attr)[0]) == pytest.approx(float(plain.task_loss(attr)[0]),
+                                                         rel=1e-6)
+    assert im.get_config()["target_entropy"] == 0.7
+    assert DomainAdversarialNet.from_config(im.get_config()).target_diversity == 0.4
+    with pytest.raises(ValueError, match="target_entropy must be >= 0"):
+        tiny(target_entropy=-1.0)
+
+
+def _target_statistics(entropy, diversity):
+    keras.utils.set_random_seed(3)
+    model = tiny(adversary="none", target_entropy=entropy, target_diversity=diversity)
+    model.compile(optimizers={"task": keras.optimizers.Adam(3e-3)})
+    ds = adaptation_batches(n=128, batch=32)
+    model.fit(ds, epochs=15, verbose=0)
+    xt = np.concatenate([b[1] for b in ds])
+    return _target_terms(np.asarray(model.predict(xt, verbose=0)))
+
+
+def test_entropy_sharpens_target_predictions_and_diversity_keeps_classes_apart():
+    """Entropy minimisation makes target predictions confident; alone it
+    collapses these featureless targets onto one class (the entropy of the
+    mean prediction falls to ~0), which the diversity term prevents."""
+    base_entropy, base_diversity = _target_statistics(0.0, 0.0)
+    sharp_entropy, sharp_diversity = _target_statistics(2.0, 0.0)
+    _, im_diversity = _target_statistics(2.0, 2.0)
+    assert sharp_entropy < 0.1 * base_entropy
+    assert sharp_diversity < 0.1 * base_diversity
+    assert im_diversity > base_diversity > sharp_diversity + 1.0
+
+
+def test_target_diversity_mirrored_matches_single_device():
+    """H(mean prediction) is not a sum over examples: the batch mean is summed
+    over replicas before the log, so 2 replicas give one device's update."""
+    result = _mirrored_check("joint", kind="dann_im")
+    assert result["replicas"] == 2 and result["moved"] > 1e-3
+    assert result["max_relative_difference"] < 1e-3

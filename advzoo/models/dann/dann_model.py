@@ -54,6 +54,17 @@ class DomainAdversarialNet(AdversarialGame):
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
         input_norm: `None` or `"instance"` (per-image, per-channel standardisation
             before the first convolution).
+        target_entropy: weight of the mean prediction entropy on *unlabelled
+            target* images, added to the task player's loss (conditional
+            entropy minimisation, as in VADA, Shu et al. 2018): target features
+            are pushed away from the classifier's decision boundaries, which
+            aligning the marginals alone does not do. Only adaptation batches
+            have target images; 0 disables it.
+        target_diversity: weight of the entropy of the *mean* target prediction,
+            subtracted from the task player's loss (information maximisation,
+            as in SHOT, Liang et al. 2020): keeps entropy minimisation from
+            collapsing the target onto a few classes. Computed over the global
+            batch (all replicas).
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -66,7 +77,8 @@ class DomainAdversarialNet(AdversarialGame):
 
     def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
-                 lambda_=1.0, input_norm=None, **kwargs):
+                 lambda_=1.0, input_norm=None, target_entropy=0.0, target_diversity=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -77,6 +89,10 @@ class DomainAdversarialNet(AdversarialGame):
         self.adversary = adversary
         self.condition_on_label = bool(condition_on_label)
         self.input_norm = input_norm
+        self.target_entropy, self.target_diversity = float(target_entropy), float(target_diversity)
+        for name in ("target_entropy", "target_diversity"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
         self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim, input_norm)
         self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
                                      activation="softmax", name="classifier")
@@ -124,6 +140,8 @@ class DomainAdversarialNet(AdversarialGame):
         ce = scale_loss_for_distribution(ops.sum(ce * labelled) / n)
         acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
         out = {"f": f, "ce": ce, "acc": acc}
+        if self.target_entropy or self.target_diversity:
+            out["target_im"] = self._target_information(probs, 1.0 - labelled)
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self.condition_on_label:
@@ -140,6 +158,23 @@ class DomainAdversarialNet(AdversarialGame):
             out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a))
         return out
 
+    def _target_information(self, probs, unlabelled):
+        """`target_entropy * mean H(p) - target_diversity * H(mean p)` over the
+        unlabelled examples, replica-scaled (0 when a batch has none)."""
+        log_p = ops.log(ops.clip(probs, 1e-7, 1.0))
+        n_local = ops.sum(unlabelled)
+        entropy = -ops.sum(ops.sum(probs * log_p, -1) * unlabelled) / ops.maximum(n_local, 1.0)
+        loss = self.target_entropy * scale_loss_for_distribution(entropy)
+        if self.target_diversity:
+            # H of the global-batch mean prediction: sum over replicas before the log
+            # (the all-reduce is differentiable), so mirrored training matches one device.
+            totals = _replica_sum(ops.concatenate(
+                [ops.sum(probs * unlabelled[:, None], 0), ops.reshape(n_local, (1,))], 0))
+            mean_p = totals[:-1] / ops.maximum(totals[-1], 1.0)
+            diversity = -ops.sum(mean_p * ops.log(ops.clip(mean_p, 1e-7, 1.0)))
+            loss = loss - self.target_diversity * scale_loss_for_distribution(diversity)
+        return loss
+
     def _group_mmd(self, f, a):
         # Groups have static sizes in adaptation batches (source first, then target).
         n = getattr(self, "_n_source", None)
@@ -153,7 +188,7 @@ class DomainAdversarialNet(AdversarialGame):
 
     def task_loss(self, data, training=True):
         out = self._forward(data, training)
-        loss = out["ce"]
+        loss = out["ce"] + out.get("target_im", 0.0)
         if self.adversary == "reversal":
             loss = loss - self._lambda() * out["adv"]
         elif self.adversary == "confusion":
@@ -181,12 +216,13 @@ class DomainAdversarialNet(AdversarialGame):
                              "with 'alternating' or 'simultaneous'.")
         out = self._forward(data, training, reversed_features=True)
         task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
+        ce = out["ce"] + out.get("target_im", 0.0)
         if self.adversary == "reversal":
-            total = out["ce"] + out["adv"]
+            total = ce + out["adv"]
             lam = ops.stop_gradient(self._lambda())
-            return total, {"task": (out["ce"] - lam * out["adv"], task_extras),
+            return total, {"task": (ce - lam * out["adv"], task_extras),
                            "adversary": (out["adv"], {"adversary_accuracy": out["adv_acc"]})}
-        total = out["ce"] + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
+        total = ce + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
         return total, {"task": (total, task_extras)}
 
     # ------------------------------------------------------------ batches
@@ -252,7 +288,8 @@ class DomainAdversarialNet(AdversarialGame):
                 "num_nuisance": self.num_nuisance, "image_shape": list(self.image_shape),
                 "width": self.width, "feature_dim": self.feature_dim, "hidden": self.hidden,
                 "adversary": self.adversary, "condition_on_label": self.condition_on_label,
-                "lambda_": self.reversal.initial_lambda, "input_norm": self.input_norm}
+                "lambda_": self.reversal.initial_lambda, "input_norm": self.input_norm,
+                "target_entropy": self.target_entropy, "target_diversity": self.target_diversity}
 
 
 def nuisance_balancing_weights(labels, nuisance):
@@ -267,6 +304,16 @@ def nuisance_balancing_weights(labels, nuisance):
     p_a_given_y = joint / joint.sum(1, keepdims=True)
     weights = p_a[nuisance] / p_a_given_y[labels, nuisance]
     return (weights / weights.mean()).astype("float32")
+
+
+def _replica_sum(x):
+    """Sum of `x` over the replicas of the current strategy (identity on one device)."""
+    import tensorflow as tf
+
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return x
+    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)
 
 
 def _unscaled(loss):
