@@ -5,9 +5,9 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|bigan|aae]
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|dann_bn|bigan|aae]
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch; `dann_im`:
-the same with target entropy and diversity terms.)
+the same with target entropy and diversity terms; `dann_bn`: with batch norm.)
 """
 
 import json
@@ -52,6 +52,8 @@ def tiny_aae():
 BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_dann,
             # target entropy + diversity: the diversity term needs a cross-replica sum
             "dann_im": lambda: tiny_dann(target_entropy=0.5, target_diversity=1.0),
+            # synchronised batch norm over a source + target batch
+            "dann_bn": lambda: tiny_dann(batch_norm=True),
             "bigan": tiny_bigan, "aae": tiny_aae}
 
 

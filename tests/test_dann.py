@@ -199,10 +199,32 @@ def test_mmd_and_plain_variants_train():
     plain.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert set(plain.evaluate(x, y, verbose=0, return_dict=True)) == {
         "classification_loss", "accuracy"}
-    with pytest.raises(ValueError, match="adversary='mmd' needs adaptation batches"):
-        mmd = tiny(adversary="mmd")
-        mmd.compile(optimizers={"task": "adam"})
-        mmd.fit(tf.data.Dataset.from_tensor_slices((x, y, np.zeros(32))).batch(16), verbose=0)
+    # attribute batches: MMD between the nuisance groups (forgetting without an adversary)
+    attr = tiny(adversary="mmd")
+    attr.compile(optimizers={"task": "adam"})
+    a = np.arange(32) % 2
+    history = attr.fit(tf.data.Dataset.from_tensor_slices((x, y, a)).batch(16), verbose=0).history
+    assert history["task_loss"][0] > history["classification_loss"][0]  # MMD > 0 is added
+    with pytest.raises(ValueError, match="nothing to adapt to"):
+        attr.fit(x, y, batch_size=16, verbose=0)
+    with pytest.raises(ValueError, match="num_nuisance must be 2"):
+        tiny(adversary="mmd", num_nuisance=10)
+
+
+def test_group_mmd_is_mk_mmd_of_the_groups_and_uses_weights():
+    from advzoo.models.dann.dann_schedules import group_mk_mmd
+
+    rng = np.random.default_rng(0)
+    f = tf.constant(rng.normal(size=(12, 4)), "float32")
+    group = np.r_[np.zeros(5), np.ones(7)].astype("float32")
+    assert float(group_mk_mmd(f, 1 - group, group)) == pytest.approx(
+        float(mk_mmd(f[:5], f[5:])), rel=1e-5)
+    # weights count: dropping an example's weight changes the estimate; an empty group gives 0
+    w = np.ones(12, "float32")
+    w[0] = 0.0
+    assert abs(float(group_mk_mmd(f, w * (1 - group), w * group))
+               - float(group_mk_mmd(f, 1 - group, group))) > 1e-4
+    assert float(group_mk_mmd(f, np.zeros(12, "float32"), group)) == 0.0
 
 
 def test_keras_roundtrip_keeps_weights_lambda_and_optimizer_state(tmp_path):
@@ -341,9 +363,23 @@ def test_entropy_sharpens_target_predictions_and_diversity_keeps_classes_apart()
     assert im_diversity > base_diversity > sharp_diversity + 1.0
 
 
-def test_target_diversity_mirrored_matches_single_device():
+@pytest.mark.parametrize("kind", ["dann_im", "dann_bn"])
+def test_target_diversity_and_batch_norm_mirrored_match_single_device(kind):
     """H(mean prediction) is not a sum over examples: the batch mean is summed
-    over replicas before the log, so 2 replicas give one device's update."""
-    result = _mirrored_check("joint", kind="dann_im")
+    over replicas before the log; batch-norm statistics are synchronised; so
+    2 replicas give one device's update."""
+    result = _mirrored_check("joint", kind=kind)
     assert result["replicas"] == 2 and result["moved"] > 1e-3
     assert result["max_relative_difference"] < 1e-3
+
+
+def test_batch_norm_backbone_trains_saves_and_keeps_old_layouts(tmp_path):
+    plain = tiny()
+    assert not any("batch_normalization" in v.path for v in plain.backbone.weights)
+    model = tiny(batch_norm=True)
+    assert model.get_config()["batch_norm"] is True
+    assert any("batch_normalization" in v.path for v in model.backbone.weights)
+    model.compile(optimizers={"task": "adam", "adversary": "adam"}, game="joint")
+    model.fit(adaptation_batches(n=32), epochs=1, verbose=0)
+    x = fake_images(8, shape=SHAPE)
+    assert_keras_roundtrip(model, tmp_path / "bn.keras", lambda m: m.predict(x, verbose=0))

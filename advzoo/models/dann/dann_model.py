@@ -9,7 +9,7 @@ from keras.src.losses.loss import scale_loss_for_distribution
 from advzoo.games import AdversarialGame, Player
 from advzoo.layers import GradientReversal
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import mk_mmd
+from advzoo.models.dann.dann_schedules import group_mk_mmd
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -54,6 +54,8 @@ class DomainAdversarialNet(AdversarialGame):
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
         input_norm: `None` or `"instance"` (per-image, per-channel standardisation
             before the first convolution).
+        batch_norm: batch normalisation in the feature extractor (statistics
+            over source and target images together in adaptation batches).
         target_entropy: weight of the mean prediction entropy on *unlabelled
             target* images, added to the task player's loss (conditional
             entropy minimisation, as in VADA, Shu et al. 2018): target features
@@ -77,23 +79,27 @@ class DomainAdversarialNet(AdversarialGame):
 
     def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
-                 lambda_=1.0, input_norm=None, target_entropy=0.0, target_diversity=0.0,
+                 lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
+        if adversary == "mmd" and int(num_nuisance) != 2:
+            raise ValueError(f"adversary='mmd' matches the features of two groups (nuisance 0 "
+                             f"and 1); num_nuisance must be 2, got {num_nuisance}.")
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.width, self.feature_dim, self.hidden = int(width), int(feature_dim), int(hidden)
         self.adversary = adversary
         self.condition_on_label = bool(condition_on_label)
-        self.input_norm = input_norm
+        self.input_norm, self.batch_norm = input_norm, bool(batch_norm)
         self.target_entropy, self.target_diversity = float(target_entropy), float(target_diversity)
         for name in ("target_entropy", "target_diversity"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
-        self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim, input_norm)
+        self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim, input_norm,
+                                       self.batch_norm)
         self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
                                      activation="softmax", name="classifier")
         adv_in = self.feature_dim + (self.num_classes if self.condition_on_label else 0)
@@ -155,7 +161,7 @@ class DomainAdversarialNet(AdversarialGame):
             out["confusion"] = self.replica_mean(
                 -ops.mean(ops.log_softmax(logits, axis=-1), axis=-1))
         elif self.adversary == "mmd":
-            out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a))
+            out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a, weights))
         return out
 
     def _target_information(self, probs, unlabelled):
@@ -175,13 +181,11 @@ class DomainAdversarialNet(AdversarialGame):
             loss = loss - self.target_diversity * scale_loss_for_distribution(diversity)
         return loss
 
-    def _group_mmd(self, f, a):
-        # Groups have static sizes in adaptation batches (source first, then target).
-        n = getattr(self, "_n_source", None)
-        if n is None:
-            raise ValueError("adversary='mmd' needs adaptation batches "
-                             "((source_images, source_labels), target_images).")
-        return mk_mmd(f[:n], f[n:])
+    def _group_mmd(self, f, a, weights):
+        # Between nuisance groups 0 and 1 (source and target in adaptation batches),
+        # each example weighted by its adversary weight.
+        a = ops.cast(a, "float32")
+        return group_mk_mmd(f, weights * (1.0 - a), weights * a)
 
     def _lambda(self):
         return ops.convert_to_tensor(self.reversal.strength)
@@ -236,7 +240,6 @@ class DomainAdversarialNet(AdversarialGame):
                              f"{', '.join(map(str, shape))}).{hint}")
 
     def prepare_batch(self, data):
-        self._n_source = None
         if isinstance(data, dict):
             data = ((data["source_images"], data["source_labels"]), data["target_images"])
         if (isinstance(data, (tuple, list)) and len(data) == 2
@@ -249,7 +252,6 @@ class DomainAdversarialNet(AdversarialGame):
                     f"but source images (batch, {', '.join(map(str, xs.shape[1:]))}); both "
                     "domains must share one shape (use `advzoo.data.to_rgb` for greyscale).")
             ns, nt = ops.shape(xs)[0], ops.shape(xt)[0]
-            self._n_source = ns
             x = ops.concatenate([xs, ops.cast(xt, xs.dtype)], 0)
             y = ops.concatenate([ops.cast(ys, "int32"), ops.zeros((nt,), "int32")], 0)
             a = ops.concatenate([ops.zeros((ns,), "int32"), ops.ones((nt,), "int32")], 0)
@@ -289,6 +291,7 @@ class DomainAdversarialNet(AdversarialGame):
                 "width": self.width, "feature_dim": self.feature_dim, "hidden": self.hidden,
                 "adversary": self.adversary, "condition_on_label": self.condition_on_label,
                 "lambda_": self.reversal.initial_lambda, "input_norm": self.input_norm,
+                "batch_norm": self.batch_norm,
                 "target_entropy": self.target_entropy, "target_diversity": self.target_diversity}
 
 

@@ -6,26 +6,36 @@ from keras import layers
 
 
 def build_backbone(image_shape=(28, 28, 3), width=32, feature_dim=128, input_norm=None,
-                   name="backbone"):
+                   batch_norm=False, name="backbone"):
     """Images in [-1, 1] -> `feature_dim` ReLU features (the embedding).
 
     `input_norm="instance"` first standardises every image, per channel (mean 0,
     std 1 over its pixels): brightness and contrast of a domain no longer
-    reach the convolutions.
+    reach the convolutions. `batch_norm=True` normalises every conv/dense
+    pre-activation over the batch (synchronised across replicas); a domain
+    adaptation batch holds source and target images, so the statistics are
+    those of both domains together.
     """
     if input_norm not in (None, "instance"):
         raise ValueError(f"input_norm must be None or 'instance', got {input_norm!r}.")
     channels = int(image_shape[-1])
     norm = ([layers.GroupNormalization(groups=channels, center=False, scale=False,
                                        name="instance_norm")] if input_norm else [])
+
+    def block(layer_class, *args, **kwargs):
+        if not batch_norm:
+            return [layer_class(*args, activation="relu", **kwargs)]
+        return [layer_class(*args, use_bias=False, **kwargs),
+                layers.BatchNormalization(synchronized=True), layers.ReLU()]
+
     return keras.Sequential([
         keras.Input(tuple(image_shape)), *norm,
-        layers.Conv2D(width, 5, padding="same", activation="relu"),
+        *block(layers.Conv2D, width, 5, padding="same"),
         layers.MaxPooling2D(),
-        layers.Conv2D(width * 3 // 2, 5, padding="same", activation="relu"),
+        *block(layers.Conv2D, width * 3 // 2, 5, padding="same"),
         layers.MaxPooling2D(),
         layers.Flatten(),
-        layers.Dense(feature_dim, activation="relu"),
+        *block(layers.Dense, feature_dim),
     ], name=name)
 
 

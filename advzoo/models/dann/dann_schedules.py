@@ -118,12 +118,30 @@ def mk_mmd(x, y, num_kernels=5, kernel_mul=2.0):
         x: `(n, d)` features of one domain.
         y: `(m, d)` features of the other.
     """
-    xy = ops.concatenate([x, y], axis=0)
-    sq = ops.sum(xy * xy, axis=1)
-    d2 = ops.maximum(sq[:, None] + sq[None, :] - 2.0 * ops.matmul(xy, ops.transpose(xy)), 0.0)
+    n, m = ops.shape(x)[0], ops.shape(y)[0]
+    in_x = ops.concatenate([ops.ones((n,)), ops.zeros((m,))], 0)
+    return group_mk_mmd(ops.concatenate([x, y], axis=0), in_x, 1.0 - in_x,
+                        num_kernels, kernel_mul)
+
+
+def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0):
+    """`mk_mmd` between two weighted groups of one batch of features.
+
+    Args:
+        features: `(n, d)` features.
+        weights_a: `(n,)` non-negative weights of group a (0 outside it).
+        weights_b: `(n,)` the same for group b.
+    Returns 0 when a group is empty.
+    """
+    sq = ops.sum(features * features, axis=1)
+    d2 = ops.maximum(sq[:, None] + sq[None, :]
+                     - 2.0 * ops.matmul(features, ops.transpose(features)), 0.0)
     base = ops.stop_gradient(ops.mean(d2)) + 1e-6
     kernel = sum(ops.exp(-d2 / (base * kernel_mul ** (k - num_kernels // 2)))
                  for k in range(num_kernels))
-    n = ops.shape(x)[0]
-    k_xx, k_yy, k_xy = kernel[:n, :n], kernel[n:, n:], kernel[:n, n:]
-    return ops.mean(k_xx) + ops.mean(k_yy) - 2.0 * ops.mean(k_xy)
+    a = weights_a / ops.maximum(ops.sum(weights_a), 1e-12)
+    b = weights_b / ops.maximum(ops.sum(weights_b), 1e-12)
+    diff = a - b
+    mmd = ops.sum(diff[:, None] * kernel * diff[None, :])
+    both = ops.cast(ops.sum(weights_a) > 0, "float32") * ops.cast(ops.sum(weights_b) > 0, "float32")
+    return mmd * both
