@@ -42,20 +42,49 @@ from advzoo.training import train  # noqa: E402
 BASE = ROOT / "zoo_configs" / "dann_fashion_mnist_m.yaml"
 
 
-def variant(base, name, seed, epochs, adversary, setting, lambda_max=None):
+# method -> (data setting, model settings); every method uses the base recipe's network.
+METHODS = {
+    "source_only": ("source_only", {"adversary": "none"}),
+    "oracle": ("target_oracle", {"adversary": "none"}),
+    "dann": ("adaptation", {"adversary": "reversal"}),
+    "mmd": ("adaptation", {"adversary": "mmd"}),
+    # DANN + conditional entropy minimisation and diversity on the target (VADA/SHOT-style)
+    "dann_im": ("adaptation", {"adversary": "reversal", "target_entropy": 0.3,
+                               "target_diversity": 0.3}),
+    # the same target terms without any adversary (is the adversary doing the work?)
+    "im": ("adaptation", {"adversary": "none", "target_entropy": 0.3,
+                          "target_diversity": 0.3}),
+}
+FIXED = ("source_only", "oracle", "im")  # methods without a lambda
+
+
+def variant(base, name, seed, epochs, method, lambda_max=None):
+    setting, model = METHODS[method]
     recipe = copy.deepcopy(base)
     recipe["name"] = name
-    recipe["model"]["adversary"] = adversary
+    recipe["model"].update(model)
     recipe["data"]["setting"] = setting
     recipe["train"]["seed"] = seed
     recipe["train"]["epochs"] = epochs
-    if adversary == "none":
+    if model["adversary"] in ("none", "mmd"):
         recipe["compile"]["optimizers"].pop("adversary", None)
+    if model["adversary"] == "none":
         recipe["train"].pop("lambda_schedule", None)
     else:
         recipe["train"]["lambda_schedule"] = {"lambda_max": float(lambda_max), "gamma": 10.0}
-        if adversary == "mmd":
-            recipe["compile"]["optimizers"].pop("adversary", None)
+    return recipe
+
+
+def apply_overrides(recipe, overrides):
+    """`section.key=JSON` settings (e.g. `model.batch_norm=false`) on a recipe copy."""
+    recipe = copy.deepcopy(recipe)
+    for item in overrides:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        if not name or section not in recipe or not value:
+            raise SystemExit(f"--override wants section.key=JSON_VALUE (e.g. "
+                             f"model.batch_norm=false), got {item!r}.")
+        recipe[section][name] = json.loads(value)
     return recipe
 
 
@@ -90,7 +119,7 @@ def reverse_validation(model, base, seed, epochs, run_root):
 
     xt, _ = adata.load("fashion_mnist_m", "train")
     pseudo = np.asarray(model.predict(adata.to_float(xt), batch_size=512, verbose=0)).argmax(-1)
-    recipe = variant(base, "reverse", seed, epochs, "none", "target_oracle")
+    recipe = variant(base, "reverse", seed, epochs, "oracle")
     keras.utils.set_random_seed(seed)
     reverse = DomainAdversarialNet(**recipe["model"])
     compile_model(reverse, recipe)
@@ -107,6 +136,12 @@ def main():
                         help="DANN's lambda_max grid")
     parser.add_argument("--mmd-lambdas", type=float, nargs="*", default=[1.0],
                         help="MMD weight grid")
+    parser.add_argument("--methods", nargs="+", default=["source_only", "oracle", "dann", "mmd"],
+                        choices=sorted(METHODS), help="dann and dann_im use --lambdas, "
+                        "mmd --mmd-lambdas")
+    parser.add_argument("--override", nargs="*", default=[], metavar="SECTION.KEY=JSON",
+                        help="change the base recipe for every run, e.g. "
+                             "model.batch_norm=false (the network of the first study)")
     parser.add_argument("--reverse-epochs", type=int, default=2)
     parser.add_argument("--run-root", default="runs/domain_adaptation_study")
     parser.add_argument("--out", default="docs/domain_adaptation.json")
@@ -123,7 +158,7 @@ def main():
         print(markdown(summary))
         return
 
-    base = read_recipe(BASE)
+    base = apply_overrides(read_recipe(BASE), args.override)
     epochs = args.epochs or base["train"]["epochs"]
     run_root = Path(args.run_root)
     target_test, target_val = adata.load("fashion_mnist_m", "test"), \
@@ -135,25 +170,21 @@ def main():
 
     jobs = []
     for seed in args.seeds:
-        jobs += [("source_only", seed, None), ("oracle", seed, None)]
-        jobs += [("dann", seed, lam) for lam in args.lambdas]
-        jobs += [("mmd", seed, lam) for lam in args.mmd_lambdas]
+        for method in args.methods:
+            lambdas = ([None] if method in FIXED else
+                       args.mmd_lambdas if method == "mmd" else args.lambdas)
+            jobs += [(method, seed, lam) for lam in lambdas]
     for i, (method, seed, lam) in enumerate(jobs):
         if (method, seed, lam) in done:
             continue
-        adversary = {"source_only": "none", "oracle": "none", "dann": "reversal",
-                     "mmd": "mmd"}[method]
-        setting = {"source_only": "source_only", "oracle": "target_oracle"}.get(method,
-                                                                                "adaptation")
         name = f"{method}_s{seed}" + (f"_l{lam}" if lam is not None else "")
-        model, seconds = run(variant(base, name, seed, epochs, adversary, setting, lam),
-                             run_root, base)
+        model, seconds = run(variant(base, name, seed, epochs, method, lam), run_root, base)
         row = {"method": method, "seed": seed, "lambda_max": lam,
                "target_test": accuracy(model, *target_test),
                "target_validation": accuracy(model, *target_val),
                "source_validation": accuracy(model, *source_val),
                "train_seconds": round(seconds, 1)}
-        if method in ("dann", "mmd"):
+        if method not in ("source_only", "oracle"):
             row["reverse_validation"] = reverse_validation(model, base, seed,
                                                            args.reverse_epochs, run_root)
         results.append(row)
@@ -175,10 +206,11 @@ def summarise(results):
     for r in results:
         by.setdefault((r["method"], r["seed"]), []).append(r)
     rows = {}
-    for method in ("source_only", "oracle"):
-        rows[method] = {"fixed": ([by[(method, s)][0]["target_test"] for s in seeds
-                                   if (method, s) in by], None)}
-    for method in ("dann", "mmd"):
+    for method in FIXED:
+        if any(m == method for m, _ in by):
+            rows[method] = {"fixed": ([by[(method, s)][0]["target_test"] for s in seeds
+                                       if (method, s) in by], None)}
+    for method in [m for m in METHODS if m not in FIXED]:
         runs = [r for r in results if r["method"] == method]
         grid = sorted({r["lambda_max"] for r in runs})
         for lam in grid:

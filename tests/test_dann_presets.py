@@ -84,4 +84,10 @@ def test_dann_hypermodel_searches_and_scores_validation_accuracy(tmp_path):
     tuner.search(ds.take(3), epochs=1, verbose=0)
     trials = tuner.oracle.get_best_trials(2)
     assert len(trials) == 2 and all(0.0 <= t.score <= 1.0 for t in trials)
-    assert {"lambda_max", "adversary_lr_ratio", "game"} <= set(trials[0].hyperparameters.values)
+    assert {"lambda_max", "adversary_lr_ratio", "game", "target_weight"} <= set(
+        trials[0].hyperparameters.values)
+    # the target entropy and diversity terms share the searched weight
+    hp = kt.HyperParameters()
+    hp.Fixed("target_weight", 0.3)
+    built = hypermodel.build(hp)
+    assert built.target_entropy == built.target_diversity == 0.3
