@@ -183,7 +183,9 @@ class DomainAdversarialNet(AdversarialGame):
 
     def _group_mmd(self, f, a, weights):
         # Between nuisance groups 0 and 1 (source and target in adaptation batches),
-        # each example weighted by its adversary weight.
+        # each example weighted by its adversary weight. Under a distribution
+        # strategy each replica estimates it on its own share of the batch (an
+        # MMD is not a sum over examples), as data-parallel DAN does.
         a = ops.cast(a, "float32")
         return group_mk_mmd(f, weights * (1.0 - a), weights * a)
 
@@ -220,13 +222,13 @@ class DomainAdversarialNet(AdversarialGame):
                              "with 'alternating' or 'simultaneous'.")
         out = self._forward(data, training, reversed_features=True)
         task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
-        ce = out["ce"] + out.get("target_im", 0.0)
+        own = out["ce"] + out.get("target_im", 0.0)  # the task player's terms of its own
         if self.adversary == "reversal":
-            total = ce + out["adv"]
+            total = own + out["adv"]
             lam = ops.stop_gradient(self._lambda())
-            return total, {"task": (ce - lam * out["adv"], task_extras),
+            return total, {"task": (own - lam * out["adv"], task_extras),
                            "adversary": (out["adv"], {"adversary_accuracy": out["adv_acc"]})}
-        total = ce + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
+        total = own + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
         return total, {"task": (total, task_extras)}
 
     # ------------------------------------------------------------ batches
