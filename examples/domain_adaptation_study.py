@@ -1,9 +1,9 @@
-"""Fashion-MNIST -> Fashion-MNIST-M: source-only, DANN, MMD (DAN) and a
-target-trained oracle, same network and budget, several seeds, with model
-selection done three ways.
+"""Fashion-MNIST -> Fashion-MNIST-M: source-only, DANN, MMD (DAN), DANN with
+target entropy/diversity terms and a target-trained oracle, same network and
+budget, several seeds, with model selection done three ways.
 
-For every seed, DANN and MMD are trained for each adversary weight in a small
-grid; the weight is then picked by
+For every seed, each adaptation method is trained for each weight in a small
+grid (`--lambdas`, `--mmd-lambdas`); the weight is then picked by
 
 * **oracle**: labelled target validation accuracy (not available in practice),
 * **source validation**: accuracy on held-out *source* images,
@@ -14,12 +14,13 @@ grid; the weight is then picked by
 and the target *test* accuracy of each choice is reported (mean +- std over
 seeds), together with the share of the source-only -> oracle gap it closes.
 
-Usage (about 20 CPU-minutes per seed on 2 cores):
-    python examples/domain_adaptation_study.py --seeds 0 1 2 --out docs/domain_adaptation.json
-Seeds can run in parallel processes and be merged afterwards:
-    python examples/domain_adaptation_study.py --seeds 2 --out docs/domain_adaptation_s2.json
-    python examples/domain_adaptation_study.py --merge docs/domain_adaptation_s01.json \
-        docs/domain_adaptation_s2.json --out docs/domain_adaptation.json
+Usage (about 45 CPU-minutes per seed for source_only, oracle, dann, dann_im):
+    python examples/domain_adaptation_study.py --seeds 0 1 2 --methods source_only oracle \
+        dann dann_im --out docs/domain_adaptation.json
+Seeds (or methods) can run in parallel processes, one per core, and be merged:
+    python examples/domain_adaptation_study.py --seeds 2 --out runs/da_s2.json
+    python examples/domain_adaptation_study.py --merge runs/da_s01.json runs/da_s2.json \
+        --out docs/domain_adaptation.json
 """
 
 import argparse
