@@ -37,18 +37,24 @@ PRESETS = ("forget_fashion_mnist", "debiased_colored_fashion_mnist")
 _ADVERSARY_OPTIMIZERS = {"task": {"class_name": "Adam", "config": {"learning_rate": 0.001}},
                          "adversary": {"class_name": "Adam", "config": {"learning_rate": 0.01}}}
 # The adversarial objectives of forgetting: an adversary 10x faster than the features.
+_LAMBDA1 = {"lambda_schedule": {"lambda_max": 1.0, "gamma": 10.0}}
 _CONFUSION = {"model": {"adversary": "confusion"},
               "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "alternating",
-                          "steps": {"adversary": 2}}}
+                          "steps": {"adversary": 2}},
+              "train": _LAMBDA1}
 VARIANTS = {
     "forget_fashion_mnist": {
         "reversal": {"model": {"adversary": "reversal"},
-                     "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "joint"}},
+                     "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "joint"},
+                     "train": _LAMBDA1},
         # the preset published before the MMD one
         "confusion": _CONFUSION,
         "confusion_lambda5": {**_CONFUSION, "train": {"lambda_schedule": {"lambda_max": 5.0,
                                                                          "gamma": 10.0}}},
+        "mmd_lambda1": {"train": _LAMBDA1},
         "mmd_lambda10": {"train": {"lambda_schedule": {"lambda_max": 10.0, "gamma": 10.0}}},
+        "mmd_lambda1_batch_norm": {"model": {"batch_norm": True}, "train": _LAMBDA1},
+        "mmd_batch_norm": {"model": {"batch_norm": True}},
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
