@@ -175,9 +175,10 @@ class DANNHyperModel(kt.HyperModel):
     """Searches a domain-adversarial classifier: the final reversal strength,
     learning rate, adversary/feature learning-rate ratio (two time scales),
     embedding size, update rule and the weight of the target entropy and
-    diversity terms (one weight for both; they only act on adaptation batches). The objective is accuracy on labelled
-    validation data that you choose: target validation labels (oracle model
-    selection) or, honestly unsupervised, the source validation split.
+    diversity terms (one weight for both; they only act on adaptation
+    batches). The objective is accuracy on labelled validation data that you
+    choose: target validation labels (oracle model selection) or, honestly
+    unsupervised, the source validation split.
 
     Args:
         recipe: a `dann` recipe (its model settings are the starting point).
