@@ -49,6 +49,11 @@ METHODS = {
     "oracle": ("target_oracle", {"adversary": "none"}),
     "dann": ("adaptation", {"adversary": "reversal"}),
     "mmd": ("adaptation", {"adversary": "mmd"}),
+    # conditioned on the classifier's predictions (both domains, held fixed): the
+    # adversary sees [features, predictions] (CDAN-style, concatenated) and the
+    # MMD compares joint (features, predictions) distributions (JAN-style)
+    "cdann": ("adaptation", {"adversary": "reversal", "condition_on_label": True}),
+    "cmmd": ("adaptation", {"adversary": "mmd", "condition_on_label": True}),
     # DANN + conditional entropy minimisation and diversity on the target (VADA/SHOT-style)
     "dann_im": ("adaptation", {"adversary": "reversal", "target_entropy": 0.3,
                                "target_diversity": 0.3}),
@@ -138,8 +143,8 @@ def main():
     parser.add_argument("--mmd-lambdas", type=float, nargs="*", default=[1.0],
                         help="MMD weight grid")
     parser.add_argument("--methods", nargs="+", default=["source_only", "oracle", "dann", "mmd"],
-                        choices=sorted(METHODS), help="dann and dann_im use --lambdas, "
-                        "mmd --mmd-lambdas")
+                        choices=sorted(METHODS), help="dann, cdann and dann_im use --lambdas, "
+                        "mmd and cmmd --mmd-lambdas")
     parser.add_argument("--override", nargs="*", default=[], metavar="SECTION.KEY=JSON",
                         help="change the base recipe for every run, e.g. "
                              "model.batch_norm=false (the network of the first study)")
@@ -173,7 +178,7 @@ def main():
     for seed in args.seeds:
         for method in args.methods:
             lambdas = ([None] if method in FIXED else
-                       args.mmd_lambdas if method == "mmd" else args.lambdas)
+                       args.mmd_lambdas if method in ("mmd", "cmmd") else args.lambdas)
             jobs += [(method, seed, lam) for lam in lambdas]
     for i, (method, seed, lam) in enumerate(jobs):
         if (method, seed, lam) in done:

@@ -36,25 +36,60 @@ PRESETS = ("forget_fashion_mnist", "debiased_colored_fashion_mnist")
 # name -> {variant: overrides of (model, compile, data, train) settings}
 _ADVERSARY_OPTIMIZERS = {"task": {"class_name": "Adam", "config": {"learning_rate": 0.001}},
                          "adversary": {"class_name": "Adam", "config": {"learning_rate": 0.01}}}
-# The adversarial objectives of forgetting: an adversary 10x faster than the features.
-_LAMBDA1 = {"lambda_schedule": {"lambda_max": 1.0, "gamma": 10.0}}
-_CONFUSION = {"model": {"adversary": "confusion"},
-              "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "alternating",
-                          "steps": {"adversary": 2}},
-              "train": _LAMBDA1}
+# Every forgetting variant spells out its whole network, objective and budget
+# (4 epochs unless named), so its row does not change when the published
+# recipe does. The network of the first
+# forgetting rows: 128-d embedding, no batch norm, unconditional objective.
+_NET128 = {"feature_dim": 128, "batch_norm": False, "condition_on_label": False}
+
+
+def _lambda(value, epochs=4):
+    return {"lambda_schedule": {"lambda_max": float(value), "gamma": 10.0}, "epochs": epochs}
+
+
+def _adversarial(adversary, game, lam, **compile_extra):
+    # an adversary 10x faster than the features
+    return {"model": {**_NET128, "adversary": adversary},
+            "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": game, **compile_extra},
+            "train": _lambda(lam)}
+
+
+def _plain(epochs):
+    return {"model": {**_NET128, "adversary": "none"},
+            "compile": {"optimizers": {"task": _ADVERSARY_OPTIMIZERS["task"]}, "game": "joint"},
+            "train": {"lambda_schedule": None, "epochs": epochs}}
+
+
+def _mmd(lam, epochs=4, **model):
+    return {"model": {**_NET128, "adversary": "mmd", **model},
+            "compile": {"optimizers": {"task": _ADVERSARY_OPTIMIZERS["task"]}, "game": "joint"},
+            "train": _lambda(lam, epochs)}
+
+
+_CONFUSION = {"game": "alternating", "steps": {"adversary": 2}}
+_BN = {"batch_norm": True}
+_CMMD = {"batch_norm": True, "condition_on_label": True}
 VARIANTS = {
     "forget_fashion_mnist": {
-        "reversal": {"model": {"adversary": "reversal"},
-                     "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "joint"},
-                     "train": _LAMBDA1},
-        # the preset published before the MMD one
-        "confusion": _CONFUSION,
-        "confusion_lambda5": {**_CONFUSION, "train": {"lambda_schedule": {"lambda_max": 5.0,
-                                                                         "gamma": 10.0}}},
-        "mmd_lambda1": {"train": _LAMBDA1},
-        "mmd_lambda10": {"train": {"lambda_schedule": {"lambda_max": 10.0, "gamma": 10.0}}},
-        "mmd_lambda1_batch_norm": {"model": {"batch_norm": True}, "train": _LAMBDA1},
-        "mmd_batch_norm": {"model": {"batch_norm": True}},
+        # the network of the first rows, trained plainly
+        "plain_dim128": _plain(4),
+        "plain_dim128_8_epochs": _plain(8),
+        "reversal": _adversarial("reversal", "joint", 1.0),
+        "confusion": _adversarial("confusion", lam=1.0, **_CONFUSION),  # published first
+        "confusion_lambda5": _adversarial("confusion", lam=5.0, **_CONFUSION),
+        "mmd_lambda1": _mmd(1.0),
+        "mmd_lambda3": _mmd(3.0),  # published second
+        "mmd_lambda10": _mmd(10.0),
+        "mmd_lambda1_batch_norm": _mmd(1.0, **_BN),
+        "mmd_batch_norm": _mmd(3.0, **_BN),
+        "mmd_batch_norm_dim16": _mmd(3.0, **_BN, feature_dim=16),
+        "cmmd_batch_norm_dim16": _mmd(3.0, **_CMMD, feature_dim=16),
+        "cmmd_batch_norm_dim16_lambda10": _mmd(10.0, **_CMMD, feature_dim=16),
+        "cmmd_batch_norm_dim8": _mmd(3.0, **_CMMD, feature_dim=8),
+        "cmmd_batch_norm_dim8_lambda10": _mmd(10.0, **_CMMD, feature_dim=8),
+        "cmmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_CMMD, feature_dim=8),
+        "cmmd_batch_norm_dim8_lambda5_8_epochs": _mmd(5.0, 8, **_CMMD, feature_dim=8),
+        "cmmd_batch_norm_dim8_lambda10_8_epochs": _mmd(10.0, 8, **_CMMD, feature_dim=8),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
@@ -74,6 +109,9 @@ def variant_recipe(name, variant):
                 recipe[section].pop(key, None)
             else:
                 recipe[section][key] = value
+    if recipe["model"].get("adversary") in ("none", "mmd"):
+        recipe["compile"]["optimizers"].pop("adversary", None)
+        recipe["compile"].pop("steps", None)
     return recipe
 
 

@@ -227,6 +227,48 @@ def test_group_mmd_is_mk_mmd_of_the_groups_and_uses_weights():
     assert float(group_mk_mmd(f, np.zeros(12, "float32"), group)) == 0.0
 
 
+def test_label_conditioned_mmd_compares_only_within_a_class():
+    from advzoo.models.dann.dann_schedules import group_mk_mmd
+
+    # group a: class 0 at p, class 1 at q; group b swaps them. The marginals are
+    # equal (plain MMD 0) but every class moved (conditional MMD > 0).
+    p, q = np.zeros(3), np.ones(3)
+    f = tf.constant(np.stack([p, q, q, p] * 4), "float32")
+    labels = np.eye(2, dtype="float32")[np.array([0, 1, 0, 1] * 4)]
+    group = np.array([0, 0, 1, 1] * 4, "float32")
+    assert float(group_mk_mmd(f, 1 - group, group)) == pytest.approx(0.0, abs=1e-6)
+    assert float(group_mk_mmd(f, 1 - group, group, labels=labels)) > 0.1
+    # every class alike in both groups, but the classes far apart: 0 once conditioned
+    f = tf.constant(np.stack([p, q, p, q] * 4), "float32")
+    assert float(group_mk_mmd(f, 1 - group, group, labels=labels)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_label_conditioned_mmd_model_trains_on_both_kinds_of_batch():
+    x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
+    a = np.arange(32) // 16  # every class in both groups
+    plain, conditioned = tiny(adversary="mmd"), tiny(adversary="mmd", condition_on_label=True)
+    conditioned.set_weights(plain.get_weights())
+    batch = conditioned.prepare_batch((tf.constant(x), tf.constant(y), tf.constant(a)))
+    # the conditioned penalty is the joint (feature, label) MMD of the two groups
+    from advzoo.models.dann.dann_schedules import group_mk_mmd
+
+    f = conditioned.backbone(batch[0], training=False)
+    a = a.astype("float32")
+    expected = group_mk_mmd(f, 1.0 - a, a, labels=np.eye(10, dtype="float32")[y])
+    out_cond = conditioned._forward(batch, training=False)["adv"]
+    out_plain = plain._forward(batch, training=False)["adv"]
+    assert float(out_cond) == pytest.approx(float(expected), rel=1e-4)
+    assert float(out_cond) != pytest.approx(float(out_plain), rel=1e-3)
+    assert conditioned.get_config()["condition_on_label"] is True
+    with pytest.raises(ValueError, match="trains no nuisance classifier"):
+        conditioned.predict_nuisance(x, labels=y)
+    # adaptation batches: unlabelled target images count with their predicted classes
+    conditioned.compile(optimizers={"task": "adam"})
+    history = conditioned.fit(adaptation_batches(), epochs=2, verbose=0).history
+    assert np.all(np.isfinite(history["task_loss"]))
+    assert history["task_loss"][0] > history["classification_loss"][0]
+
+
 def test_keras_roundtrip_keeps_weights_lambda_and_optimizer_state(tmp_path):
     model = _train("joint", lambda_=0.4)
     model.reversal.lambda_ = 0.9
@@ -248,6 +290,25 @@ def test_label_conditioned_adversary_for_attribute_batches():
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
     with pytest.raises(ValueError, match="conditioned on the label"):
         model.predict_nuisance(x)
+    soft = model.predict(x, verbose=0)  # class probabilities stand in for unknown labels
+    assert model.predict_nuisance(x, labels=soft).shape == (32, 3)
+
+
+def test_label_conditioned_adversary_sees_predictions_in_adaptation_batches():
+    model = tiny(condition_on_label=True)
+    model.compile(optimizers={"task": "adam", "adversary": "adam"}, game="joint")
+    (xs, ys), xt = next(iter(adaptation_batches()))
+    batch = model.prepare_batch(((xs, ys), xt))
+    probs = model(batch[0], training=False)
+    # unlabelled target images: both domains are conditioned on the predictions,
+    # so the label input cannot tell the domains apart by its sharpness
+    np.testing.assert_allclose(model._label_input(batch[1], probs, batch[3]), probs, rtol=1e-6)
+    x, y = fake_images(8, shape=SHAPE), np.arange(8)
+    ones = tf.ones((8,))
+    np.testing.assert_array_equal(model._label_input(tf.constant(y), model(x), ones),
+                                  np.eye(10)[y])
+    history = model.fit(adaptation_batches(), epochs=1, verbose=0).history
+    assert np.isfinite(history["adversary_loss"][0])
 
 
 def test_bad_batches_get_clear_errors():

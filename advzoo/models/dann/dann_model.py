@@ -50,7 +50,11 @@ class DomainAdversarialNet(AdversarialGame):
             no adversary: DAN) or `"none"`.
         condition_on_label: give the adversary the true label as well, so it
             removes only what the features say about the nuisance *beyond* the
-            class (needed when nuisance and class are correlated).
+            class (needed when nuisance and class are correlated). With
+            `adversary="mmd"`: match the joint distributions of features and
+            labels (class-conditional MMD, JAN-style). In adaptation batches,
+            where the target has no labels, both domains are conditioned on the
+            classifier's predictions, held fixed (CDAN/JAN-style).
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
         input_norm: `None` or `"instance"` (per-image, per-channel standardisation
             before the first convolution).
@@ -102,7 +106,8 @@ class DomainAdversarialNet(AdversarialGame):
                                        self.batch_norm)
         self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
                                      activation="softmax", name="classifier")
-        adv_in = self.feature_dim + (self.num_classes if self.condition_on_label else 0)
+        adv_in = self.feature_dim + (self.num_classes if self.condition_on_label
+                                     and adversary in ("reversal", "confusion") else 0)
         self.adversary_head = build_head(adv_in, self.num_nuisance, self.hidden, depth=2,
                                          name="adversary_head")
         self.reversal = GradientReversal(lambda_, name="reversal")
@@ -119,12 +124,19 @@ class DomainAdversarialNet(AdversarialGame):
 
     def predict_nuisance(self, x, labels=None, batch_size=512):
         """The adversary's nuisance probabilities for float images (and labels,
-        for a label-conditioned adversary), as numpy."""
+        for a label-conditioned adversary: integer labels, or class
+        probabilities such as `model.predict(x)` for unlabelled images), as numpy."""
+        if self.adversary not in ("reversal", "confusion"):
+            raise ValueError(f"adversary={self.adversary!r} trains no nuisance classifier; "
+                             "probe the features instead (advzoo.metrics.probes).")
         f = self.features(x, batch_size)
         if self.condition_on_label:
             if labels is None:
                 raise ValueError("This adversary is conditioned on the label: pass labels=.")
-            f = np.concatenate([f, np.eye(self.num_classes, dtype="float32")[labels]], -1)
+            labels = np.asarray(labels)
+            q = (labels.astype("float32") if labels.ndim == 2
+                 else np.eye(self.num_classes, dtype="float32")[labels])
+            f = np.concatenate([f, q], -1)
         logits = self.adversary_head.predict(f, batch_size=batch_size, verbose=0)
         return np.asarray(ops.convert_to_numpy(ops.softmax(logits)))
 
@@ -151,7 +163,7 @@ class DomainAdversarialNet(AdversarialGame):
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self.condition_on_label:
-                g = ops.concatenate([g, ops.one_hot(y, self.num_classes)], -1)
+                g = ops.concatenate([g, self._label_input(y, probs, labelled)], -1)
             logits = self.adversary_head(g, training=training)
             adv_ce = keras.losses.sparse_categorical_crossentropy(a, logits, from_logits=True)
             out["adv"] = scale_loss_for_distribution(
@@ -161,8 +173,19 @@ class DomainAdversarialNet(AdversarialGame):
             out["confusion"] = self.replica_mean(
                 -ops.mean(ops.log_softmax(logits, axis=-1), axis=-1))
         elif self.adversary == "mmd":
-            out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a, weights))
+            labels = self._label_input(y, probs, labelled) if self.condition_on_label else None
+            out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a, weights, labels))
         return out
+
+    def _label_input(self, y, probs, labelled):
+        """What a label-conditioned objective sees as the label: the one-hot
+        labels when every example of the batch is labelled (attribute batches),
+        otherwise the classifier's predictions for *every* example, held fixed
+        (adaptation batches: CDAN/JAN-style; true labels on the source only would
+        tell the domains apart by their sharpness)."""
+        all_labelled = ops.cast(ops.min(labelled) > 0.5, "float32")
+        return (all_labelled * ops.one_hot(y, self.num_classes)
+                + (1.0 - all_labelled) * ops.stop_gradient(probs))
 
     def _target_information(self, probs, unlabelled):
         """`target_entropy * mean H(p) - target_diversity * H(mean p)` over the
@@ -181,13 +204,13 @@ class DomainAdversarialNet(AdversarialGame):
             loss = loss - self.target_diversity * scale_loss_for_distribution(diversity)
         return loss
 
-    def _group_mmd(self, f, a, weights):
+    def _group_mmd(self, f, a, weights, labels=None):
         # Between nuisance groups 0 and 1 (source and target in adaptation batches),
         # each example weighted by its adversary weight. Under a distribution
         # strategy each replica estimates it on its own share of the batch (an
         # MMD is not a sum over examples), as data-parallel DAN does.
         a = ops.cast(a, "float32")
-        return group_mk_mmd(f, weights * (1.0 - a), weights * a)
+        return group_mk_mmd(f, weights * (1.0 - a), weights * a, labels=labels)
 
     def _lambda(self):
         return ops.convert_to_tensor(self.reversal.strength)

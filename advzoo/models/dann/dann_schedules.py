@@ -124,13 +124,21 @@ def mk_mmd(x, y, num_kernels=5, kernel_mul=2.0):
                         num_kernels, kernel_mul)
 
 
-def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0):
+def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0, labels=None):
     """`mk_mmd` between two weighted groups of one batch of features.
 
     Args:
         features: `(n, d)` features.
         weights_a: `(n,)` non-negative weights of group a (0 outside it).
         weights_b: `(n,)` the same for group b.
+        labels: optional `(n, num_classes)` label distributions (one-hot, or
+            predicted probabilities for unlabelled examples). The feature
+            kernel is then multiplied by the label kernel `<q_i, q_j>`: the MMD
+            between the *joint* distributions of features and labels (as in
+            JAN, Long et al. 2017). With one-hot labels it only compares
+            examples of one class: it is zero when every class's features are
+            distributed alike in both groups (class-conditional matching),
+            and it does not pull different classes together.
     Returns 0 when a group is empty.
     """
     sq = ops.sum(features * features, axis=1)
@@ -139,6 +147,8 @@ def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0):
     base = ops.stop_gradient(ops.mean(d2)) + 1e-6
     kernel = sum(ops.exp(-d2 / (base * kernel_mul ** (k - num_kernels // 2)))
                  for k in range(num_kernels))
+    if labels is not None:
+        kernel = kernel * ops.matmul(labels, ops.transpose(labels))
     a = weights_a / ops.maximum(ops.sum(weights_a), 1e-12)
     b = weights_b / ops.maximum(ops.sum(weights_b), 1e-12)
     diff = a - b
