@@ -212,7 +212,11 @@ class DANNHyperModel(kt.HyperModel):
         model = DomainAdversarialNet(**model_cfg)
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         ratio = hp.Choice("adversary_lr_ratio", [1.0, 3.0, 10.0], default=10.0)
-        hp.Float("lambda_max", 0.03, 1.0, sampling="log", default=0.3)
+        # around the recipe's own final strength (0.3 for DANN, 3 for the MMD of forgetting)
+        lam = float((self.recipe.get("train", {}).get("lambda_schedule") or {}).get(
+            "lambda_max", 0.3))
+        hp.Float("lambda_max", min(0.03, lam / 10), max(1.0, 3 * lam), sampling="log",
+                 default=lam)
         optimizers = {"task": keras.optimizers.Adam(lr)}
         if model.adversary == "reversal":
             optimizers["adversary"] = keras.optimizers.Adam(lr * ratio)

@@ -91,3 +91,14 @@ def test_dann_hypermodel_searches_and_scores_validation_accuracy(tmp_path):
     hp.Fixed("target_weight", 0.3)
     built = hypermodel.build(hp)
     assert built.target_entropy == built.target_diversity == 0.3
+
+
+def test_dann_hypermodel_lambda_range_holds_the_recipe_strength():
+    from advzoo.tuning import DANNHyperModel
+
+    for name, lam in (("dann_fashion_mnist_m", 1.0), ("forget_fashion_mnist", 3.0)):
+        recipe = small(name)
+        hp = kt.HyperParameters()
+        DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(hp)
+        space = {p.name: p for p in hp.space}["lambda_max"]
+        assert space.min_value <= lam <= space.max_value and hp.get("lambda_max") == lam
