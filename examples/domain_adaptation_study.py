@@ -1,4 +1,5 @@
-"""Fashion-MNIST -> Fashion-MNIST-M: source-only, DANN, MMD (DAN), DANN with
+"""Fashion-MNIST -> Fashion-MNIST-M: source-only, DANN, prediction-conditioned
+DANN (CDAN-style), MMD (DAN, or class-conditional), DANN with
 target entropy/diversity terms and a target-trained oracle, same network and
 budget, several seeds, with model selection done three ways.
 
