@@ -87,7 +87,8 @@ VARIANTS = {
         "cmmd_batch_norm_dim16_lambda10": _mmd(10.0, **_CMMD, feature_dim=16),
         "cmmd_batch_norm_dim8": _mmd(3.0, **_CMMD, feature_dim=8),
         "cmmd_batch_norm_dim8_lambda10": _mmd(10.0, **_CMMD, feature_dim=8),
-        "cmmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_CMMD, feature_dim=8),
+        "mmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_BN, feature_dim=8),
+        "cmmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_CMMD, feature_dim=8),  # = the preset
         "cmmd_batch_norm_dim8_lambda5_8_epochs": _mmd(5.0, 8, **_CMMD, feature_dim=8),
         "cmmd_batch_norm_dim8_lambda10_8_epochs": _mmd(10.0, 8, **_CMMD, feature_dim=8),
     },
