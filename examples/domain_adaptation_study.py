@@ -14,6 +14,10 @@ grid (`--lambdas`, `--mmd-lambdas`); the weight is then picked by
 
 and the target *test* accuracy of each choice is reported (mean +- std over
 seeds), together with the share of the source-only -> oracle gap it closes.
+Every run but the oracle is also scored with AdaBN (batch-norm statistics
+re-estimated on the unlabelled target training images,
+`advzoo.models.dann.adapt_batch_norm`): rows `<method>+adabn`, with the
+lambda each criterion picked for the plain model.
 
 Usage (about 45 CPU-minutes per seed for source_only, oracle, dann, dann_im):
     python examples/domain_adaptation_study.py --seeds 0 1 2 --methods source_only oracle \
@@ -100,6 +104,18 @@ def accuracy(model, x, y):
     return float(np.mean(np.asarray(probs).argmax(-1) == y))
 
 
+def adabn_accuracy(model, x, y):
+    """Target accuracy with batch-norm statistics re-estimated on the
+    unlabelled target training images (AdaBN; `None` without batch norm)."""
+    from advzoo.models.dann import batch_norm_adapted
+    from advzoo.models.dann.dann_adabn import batch_norm_layers
+
+    if not batch_norm_layers(model):
+        return None
+    with batch_norm_adapted(model, adata.to_float(adata.load("fashion_mnist_m", "train")[0])):
+        return accuracy(model, x, y)
+
+
 def run(recipe, run_root, preset):
     """Trains `recipe`, or reuses the preset's finished run (`runs/<preset>`,
     from `advzoo train zoo_configs/<preset>.yaml --export`) when it is the
@@ -154,11 +170,15 @@ def main():
     parser.add_argument("--out", default="docs/domain_adaptation.json")
     parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                         help="only merge the runs of these result files into --out and "
-                             "summarise (e.g. seeds run in parallel processes)")
+                             "summarise (e.g. seeds run in parallel processes); a run in a "
+                             "later file replaces one of the same method, seed and lambda")
     args = parser.parse_args()
     if args.merge:
         files = [json.loads(Path(f).read_text()) for f in args.merge]
-        runs = [r for f in files for r in f["runs"]]
+        merged = {}  # a later file's run replaces an earlier one of the same method, seed, lambda
+        for r in (r for f in files for r in f["runs"]):
+            merged[(r["method"], r["seed"], r.get("lambda_max"))] = r
+        runs = list(merged.values())
         summary = summarise(runs)
         Path(args.out).write_text(json.dumps({"epochs": files[0]["epochs"], "runs": runs,
                                               "summary": summary}, indent=1))
@@ -191,6 +211,8 @@ def main():
                "target_validation": accuracy(model, *target_val),
                "source_validation": accuracy(model, *source_val),
                "train_seconds": round(seconds, 1)}
+        if method != "oracle":
+            row["target_test_adabn"] = adabn_accuracy(model, *target_test)
         if method not in ("source_only", "oracle"):
             row["reverse_validation"] = reverse_validation(model, base, seed,
                                                            args.reverse_epochs, run_root)
@@ -208,16 +230,22 @@ def summarise(results):
     """Per method: target test accuracy at every fixed lambda (over the seeds
     that ran it), and for each model-selection criterion the accuracy of the
     lambda it picks (over the seeds that ran the whole grid)."""
+    # "<method>+adabn": the same runs (and lambda choices) evaluated with AdaBN
+    results = results + [{**r, "method": r["method"] + "+adabn", "target_test": r["target_test_adabn"]}
+                         for r in results if r.get("target_test_adabn") is not None]
     seeds = sorted({r["seed"] for r in results})
     by = {}
     for r in results:
         by.setdefault((r["method"], r["seed"]), []).append(r)
     rows = {}
-    for method in FIXED:
+    fixed = [m for m in FIXED] + [m + "+adabn" for m in FIXED]
+    adaptive = [m for m in METHODS if m not in FIXED]
+    adaptive = [n for m in adaptive for n in (m, m + "+adabn")]
+    for method in fixed:
         if any(m == method for m, _ in by):
             rows[method] = {"fixed": ([by[(method, s)][0]["target_test"] for s in seeds
                                        if (method, s) in by], None)}
-    for method in [m for m in METHODS if m not in FIXED]:
+    for method in adaptive:
         runs = [r for r in results if r["method"] == method]
         grid = sorted({r["lambda_max"] for r in runs})
         for lam in grid:

@@ -311,6 +311,25 @@ def test_label_conditioned_adversary_sees_predictions_in_adaptation_batches():
     assert np.isfinite(history["adversary_loss"][0])
 
 
+def test_target_labels_where_known_join_the_classification_loss():
+    """`((xs, ys), (xt, yt))`: target labels (e.g. a few known, or pseudo-labels),
+    -1 where unknown; all -1 is the unlabelled form."""
+    keras.utils.set_random_seed(0)
+    model = tiny()
+    (xs, ys), xt = next(iter(adaptation_batches()))
+    none = -np.ones(len(xt), "int64")
+    plain, _ = model.task_loss(model.prepare_batch(((xs, ys), xt)), training=False)
+    same, _ = model.task_loss(model.prepare_batch(((xs, ys), (xt, none))), training=False)
+    np.testing.assert_allclose(plain, same, rtol=1e-6)
+    yt = np.where(np.arange(len(xt)) % 2 == 0, np.arange(len(xt)) % 10, -1)
+    _, extras = model.task_loss(model.prepare_batch(((xs, ys), (xt, yt))), training=False)
+    known = yt >= 0
+    x = np.concatenate([xs, np.asarray(xt)[known]])
+    y = np.concatenate([ys, yt[known]])
+    expected = keras.losses.sparse_categorical_crossentropy(y, model(x, training=False))
+    np.testing.assert_allclose(extras["classification_loss"], np.mean(expected), rtol=1e-5)
+
+
 def test_bad_batches_get_clear_errors():
     model = tiny()
     model.compile(optimizers={"task": "adam", "adversary": "adam"})

@@ -1,9 +1,12 @@
 """Domain-adversarial classifiers: DANN, DAN-style MMD, forgetting, debiasing."""
 
+from advzoo.models.dann.dann_adabn import (adapt_batch_norm, batch_norm_adapted,
+                                            restore_batch_norm)
 from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
 from advzoo.models.dann.dann_presets import adaptation_dataset
 from advzoo.models.dann.dann_schedules import (DANNLearningRate, GradientReversalSchedule,
                                                mk_mmd, reversal_strength)
 
 __all__ = ["DANNLearningRate", "DomainAdversarialNet", "GradientReversalSchedule",
-           "adaptation_dataset", "mk_mmd", "nuisance_balancing_weights", "reversal_strength"]
+           "adapt_batch_norm", "adaptation_dataset", "batch_norm_adapted", "mk_mmd",
+           "nuisance_balancing_weights", "restore_batch_norm", "reversal_strength"]

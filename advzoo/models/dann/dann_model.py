@@ -29,6 +29,10 @@ class DomainAdversarialNet(AdversarialGame):
     Batches:
         * `((source_images, source_labels), target_images)`: domain
           adaptation; target images are unlabelled, the nuisance is the domain.
+          `((source_images, source_labels), (target_images, target_labels))`
+          adds the target labels that are known (a few labelled target
+          images, or pseudo-labels), -1 where not: known ones join the
+          classification loss.
         * `(images, labels, nuisance)`: every image labelled, with an integer
           nuisance attribute in `[0, num_nuisance)`; optionally
           `(images, labels, nuisance, weights)` with per-example weights of the
@@ -151,7 +155,7 @@ class DomainAdversarialNet(AdversarialGame):
 
     def _forward(self, data, training, reversed_features=False):
         x, y, a, labelled, weights = data
-        f = self.backbone(x, training=training)
+        f = self._embed(x, a, training)
         probs = self.classifier(f, training=training)
         ce = keras.losses.sparse_categorical_crossentropy(y, probs)
         n = ops.maximum(ops.sum(labelled), 1.0)
@@ -176,6 +180,9 @@ class DomainAdversarialNet(AdversarialGame):
             labels = self._label_input(y, probs, labelled) if self.condition_on_label else None
             out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a, weights, labels))
         return out
+
+    def _embed(self, x, a, training):
+        return self.backbone(x, training=training)
 
     def _label_input(self, y, probs, labelled):
         """What a label-conditioned objective sees as the label: the one-hot
@@ -270,6 +277,9 @@ class DomainAdversarialNet(AdversarialGame):
         if (isinstance(data, (tuple, list)) and len(data) == 2
                 and isinstance(data[0], (tuple, list))):
             (xs, ys), xt = data
+            yt = None
+            if isinstance(xt, (tuple, list)):  # (target_images, pseudo_labels); -1 = none
+                xt, yt = xt
             self._check_images(xs, "source images")
             if tuple(xt.shape[1:]) != tuple(xs.shape[1:]):
                 raise ValueError(
@@ -278,9 +288,12 @@ class DomainAdversarialNet(AdversarialGame):
                     "domains must share one shape (use `advzoo.data.to_rgb` for greyscale).")
             ns, nt = ops.shape(xs)[0], ops.shape(xt)[0]
             x = ops.concatenate([xs, ops.cast(xt, xs.dtype)], 0)
-            y = ops.concatenate([ops.cast(ys, "int32"), ops.zeros((nt,), "int32")], 0)
+            yt = (ops.full((nt,), -1, "int32") if yt is None
+                  else ops.cast(ops.reshape(yt, (-1,)), "int32"))
+            y = ops.concatenate([ops.cast(ops.reshape(ys, (-1,)), "int32"),
+                                 ops.maximum(yt, 0)], 0)
             a = ops.concatenate([ops.zeros((ns,), "int32"), ops.ones((nt,), "int32")], 0)
-            labelled = ops.concatenate([ops.ones((ns,)), ops.zeros((nt,))], 0)
+            labelled = ops.concatenate([ops.ones((ns,)), ops.cast(yt >= 0, "float32")], 0)
             return x, y, a, labelled, ops.ones((ns + nt,))
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3, 4):
             raise ValueError(_BATCH_HELP)

@@ -16,6 +16,7 @@ import keras
 
 from advzoo import data as adata
 from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
+from advzoo.models.dann.dann_adabn import batch_norm_adapted, batch_norm_layers
 from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
 from advzoo.models.dann.dann_schedules import DANNLearningRate, GradientReversalSchedule
 from advzoo.registry import Family, register_family
@@ -160,13 +161,20 @@ def _accuracy(model, x, y):
 def evaluate(model, recipe, **_):
     setting = _setting(recipe)
     if setting in ("adaptation", "source_only", "target_oracle"):
-        return {
-            "target_test_accuracy": _accuracy(model, *adata.load("fashion_mnist_m", "test")),
+        target_test = adata.load("fashion_mnist_m", "test")
+        metrics = {
+            "target_test_accuracy": _accuracy(model, *target_test),
             "target_validation_accuracy": _accuracy(
                 model, *adata.load("fashion_mnist_m", "validation")),
             "source_test_accuracy": _accuracy(model, *source_domain("test")),
             "source_validation_accuracy": _accuracy(model, *source_domain("validation")),
         }
+        if setting == "adaptation" and batch_norm_layers(model):
+            # AdaBN: batch-norm statistics of the unlabelled target training images
+            target_train = adata.to_float(adata.load("fashion_mnist_m", "train")[0])
+            with batch_norm_adapted(model, target_train):
+                metrics["target_test_accuracy_adabn"] = _accuracy(model, *target_test)
+        return metrics
     if setting == "forget":
         x, y, source = _forget_arrays("test")
         feats = model.features(adata.to_float(x))
