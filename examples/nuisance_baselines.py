@@ -54,8 +54,8 @@ def _adversarial(adversary, game, lam, **compile_extra):
             "train": _lambda(lam)}
 
 
-def _plain(epochs):
-    return {"model": {**_NET128, "adversary": "none"},
+def _plain(epochs, **model):
+    return {"model": {**_NET128, "adversary": "none", **model},
             "compile": {"optimizers": {"task": _ADVERSARY_OPTIMIZERS["task"]}, "game": "joint"},
             "train": {"lambda_schedule": None, "epochs": epochs}}
 
@@ -74,6 +74,7 @@ VARIANTS = {
         # the network of the first rows, trained plainly
         "plain_dim128": _plain(4),
         "plain_dim128_8_epochs": _plain(8),
+        "plain_batch_norm_dim8_8_epochs": _plain(8, **_BN, feature_dim=8),
         "reversal": _adversarial("reversal", "joint", 1.0),
         "confusion": _adversarial("confusion", lam=1.0, **_CONFUSION),  # published first
         "confusion_lambda5": _adversarial("confusion", lam=5.0, **_CONFUSION),
@@ -88,9 +89,12 @@ VARIANTS = {
         "cmmd_batch_norm_dim8": _mmd(3.0, **_CMMD, feature_dim=8),
         "cmmd_batch_norm_dim8_lambda10": _mmd(10.0, **_CMMD, feature_dim=8),
         "mmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_BN, feature_dim=8),
-        "cmmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_CMMD, feature_dim=8),  # = the preset
+        "cmmd_batch_norm_dim8_8_epochs": _mmd(3.0, 8, **_CMMD, feature_dim=8),  # published 3rd
         "cmmd_batch_norm_dim8_lambda5_8_epochs": _mmd(5.0, 8, **_CMMD, feature_dim=8),
         "cmmd_batch_norm_dim8_lambda10_8_epochs": _mmd(10.0, 8, **_CMMD, feature_dim=8),
+        "plain_dim128_16_epochs": _plain(16),
+        "cmmd_batch_norm_dim8_lambda10_16_epochs": _mmd(10.0, 16, **_CMMD, feature_dim=8),  # = preset
+        "cmmd_batch_norm_dim8_lambda20_16_epochs": _mmd(20.0, 16, **_CMMD, feature_dim=8),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
