@@ -107,12 +107,12 @@ def accuracy(model, x, y):
 def adabn_accuracy(model, x, y):
     """Target accuracy with batch-norm statistics re-estimated on the
     unlabelled target training images (AdaBN; `None` without batch norm)."""
-    from advzoo.models.dann import batch_norm_adapted
     from advzoo.models.dann.dann_adabn import batch_norm_layers
+    from advzoo.models.dann.dann_presets import target_batch_norm
 
     if not batch_norm_layers(model):
         return None
-    with batch_norm_adapted(model, adata.to_float(adata.load("fashion_mnist_m", "train")[0])):
+    with target_batch_norm(model):
         return accuracy(model, x, y)
 
 
@@ -238,7 +238,7 @@ def summarise(results):
     for r in results:
         by.setdefault((r["method"], r["seed"]), []).append(r)
     rows = {}
-    fixed = [m for m in FIXED] + [m + "+adabn" for m in FIXED]
+    fixed = list(FIXED) + [m + "+adabn" for m in FIXED]
     adaptive = [m for m in METHODS if m not in FIXED]
     adaptive = [n for m in adaptive for n in (m, m + "+adabn")]
     for method in fixed:

@@ -9,24 +9,8 @@ import numpy as np
 
 def batch_norm_layers(model):
     """Every `keras.layers.BatchNormalization` inside `model` (nested models included)."""
-    found, seen = [], set()
-
-    def walk(layer):
-        if id(layer) in seen:
-            return
-        seen.add(id(layer))
-        if isinstance(layer, keras.layers.BatchNormalization):
-            found.append(layer)
-        for sub in getattr(layer, "_layers", None) or []:
-            walk(sub)
-        for sub in getattr(layer, "layers", None) or []:
-            walk(sub)
-
-    for attr in vars(model).values():
-        if isinstance(attr, keras.layers.Layer):
-            walk(attr)
-    walk(model)
-    return found
+    return [layer for layer in model._flatten_layers()
+            if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def batch_norm_state(model):

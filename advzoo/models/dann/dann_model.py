@@ -155,7 +155,7 @@ class DomainAdversarialNet(AdversarialGame):
 
     def _forward(self, data, training, reversed_features=False):
         x, y, a, labelled, weights = data
-        f = self._embed(x, a, training)
+        f = self.backbone(x, training=training)
         probs = self.classifier(f, training=training)
         ce = keras.losses.sparse_categorical_crossentropy(y, probs)
         n = ops.maximum(ops.sum(labelled), 1.0)
@@ -180,9 +180,6 @@ class DomainAdversarialNet(AdversarialGame):
             labels = self._label_input(y, probs, labelled) if self.condition_on_label else None
             out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a, weights, labels))
         return out
-
-    def _embed(self, x, a, training):
-        return self.backbone(x, training=training)
 
     def _label_input(self, y, probs, labelled):
         """What a label-conditioned objective sees as the label: the one-hot

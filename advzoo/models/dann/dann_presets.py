@@ -158,6 +158,11 @@ def _accuracy(model, x, y):
     return round(float(np.mean(np.asarray(probs).argmax(-1) == y)), 4)
 
 
+def target_batch_norm(model):
+    """AdaBN on the unlabelled target training images: `with target_batch_norm(model): ...`."""
+    return batch_norm_adapted(model, adata.to_float(adata.load("fashion_mnist_m", "train")[0]))
+
+
 def evaluate(model, recipe, **_):
     setting = _setting(recipe)
     if setting in ("adaptation", "source_only", "target_oracle"):
@@ -170,9 +175,7 @@ def evaluate(model, recipe, **_):
             "source_validation_accuracy": _accuracy(model, *source_domain("validation")),
         }
         if setting == "adaptation" and batch_norm_layers(model):
-            # AdaBN: batch-norm statistics of the unlabelled target training images
-            target_train = adata.to_float(adata.load("fashion_mnist_m", "train")[0])
-            with batch_norm_adapted(model, target_train):
+            with target_batch_norm(model):
                 metrics["target_test_accuracy_adabn"] = _accuracy(model, *target_test)
         return metrics
     if setting == "forget":
