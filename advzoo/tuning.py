@@ -174,9 +174,10 @@ class AAEHyperModel(kt.HyperModel):
 class DANNHyperModel(kt.HyperModel):
     """Searches a domain-adversarial classifier: the final reversal strength,
     learning rate, adversary/feature learning-rate ratio (two time scales),
-    embedding size, update rule and the weight of the target entropy and
+    embedding size, update rule, the weight of the target entropy and
     diversity terms (one weight for both; they only act on adaptation
-    batches). The objective is accuracy on labelled validation data that you
+    batches) and whether training images get the intensity augmentation
+    (`augment="intensity"`). The objective is accuracy on labelled validation data that you
     choose: target validation labels (oracle model selection) or, honestly
     unsupervised, the source validation split.
 
@@ -209,6 +210,8 @@ class DANNHyperModel(kt.HyperModel):
         default_im = float(model_cfg.get("target_entropy", 0.0))
         model_cfg["target_entropy"] = model_cfg["target_diversity"] = hp.Choice(
             "target_weight", sorted({0.0, 0.1, 0.3, default_im}), default=default_im)
+        model_cfg["augment"] = ("intensity" if hp.Boolean(
+            "intensity_augment", default=bool(model_cfg.get("augment"))) else None)
         model = DomainAdversarialNet(**model_cfg)
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         ratio = hp.Choice("adversary_lr_ratio", [1.0, 3.0, 10.0], default=10.0)

@@ -103,3 +103,9 @@ def test_dann_hypermodel_lambda_range_holds_the_recipe_strength():
         DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(hp)
         space = {p.name: p for p in hp.space}["lambda_max"]
         assert space.min_value <= lam <= space.max_value and hp.get("lambda_max") == lam
+        # the default trial is the recipe's own augmentation setting; the other one is searchable
+        assert hp.get("intensity_augment") == bool(recipe["model"].get("augment"))
+        flipped = kt.HyperParameters()
+        flipped.Fixed("intensity_augment", not hp.get("intensity_augment"))
+        model = DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(flipped)
+        assert model.augment == (None if recipe["model"].get("augment") else "intensity")

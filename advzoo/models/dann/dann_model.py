@@ -8,6 +8,8 @@ from keras.src.losses.loss import scale_loss_for_distribution
 
 from advzoo.games import AdversarialGame, Player
 from advzoo.layers import GradientReversal
+from advzoo.models.dann.dann_augment import (AUGMENTATIONS, intensity_augment,
+                                              virtual_adversarial_loss)
 from advzoo.models.dann.dann_networks import build_backbone, build_head
 from advzoo.models.dann.dann_schedules import group_mk_mmd
 
@@ -75,6 +77,18 @@ class DomainAdversarialNet(AdversarialGame):
             as in SHOT, Liang et al. 2020): keeps entropy minimisation from
             collapsing the target onto a few classes. Computed over the global
             batch (all replicas).
+        augment: `None` or `"intensity"`: during training only, every image of
+            every batch (both domains) gets random per-channel intensity
+            flips, gains, offsets and pixel noise (`intensity_augment`;
+            the generic small-image augmentations of self-ensembling domain
+            adaptation, French et al. 2018). Inference is unchanged.
+        target_vat: weight of the virtual adversarial training term
+            (`virtual_adversarial_loss`) on *unlabelled target* images, added
+            to the task player's loss: the classifier is kept locally smooth
+            where the target lies (VADA, Shu et al. 2018). Costs two extra
+            forward and one extra backward pass per step; 0 disables it.
+        vat_radius: L2 norm of VAT's perturbation per image (in the model's
+            input space, images in [-1, 1]).
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -88,7 +102,7 @@ class DomainAdversarialNet(AdversarialGame):
     def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
-                 **kwargs):
+                 augment=None, target_vat=0.0, vat_radius=2.0, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -103,6 +117,16 @@ class DomainAdversarialNet(AdversarialGame):
         self.condition_on_label = bool(condition_on_label)
         self.input_norm, self.batch_norm = input_norm, bool(batch_norm)
         self.target_entropy, self.target_diversity = float(target_entropy), float(target_diversity)
+        if augment not in AUGMENTATIONS:
+            raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}.")
+        self.augment = augment
+        self.target_vat, self.vat_radius = float(target_vat), float(vat_radius)
+        if self.target_vat < 0 or self.vat_radius <= 0:
+            raise ValueError(f"target_vat must be >= 0 and vat_radius > 0, got {target_vat} "
+                             f"and {vat_radius}.")
+        # only when used: a seed generator's state would change the saved weights' layout
+        self.augment_seed = (keras.random.SeedGenerator()
+                             if augment or self.target_vat else None)
         for name in ("target_entropy", "target_diversity"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
@@ -153,7 +177,7 @@ class DomainAdversarialNet(AdversarialGame):
         return [task, Player("adversary", [self.adversary_head], self.adversary_loss,
                              metrics=("adversary_accuracy",))]
 
-    def _forward(self, data, training, reversed_features=False):
+    def _forward(self, data, training, reversed_features=False, task_terms=True):
         x, y, a, labelled, weights = data
         f = self.backbone(x, training=training)
         probs = self.classifier(f, training=training)
@@ -162,8 +186,13 @@ class DomainAdversarialNet(AdversarialGame):
         ce = scale_loss_for_distribution(ops.sum(ce * labelled) / n)
         acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
         out = {"f": f, "ce": ce, "acc": acc}
-        if self.target_entropy or self.target_diversity:
+        if task_terms and (self.target_entropy or self.target_diversity):
             out["target_im"] = self._target_information(probs, 1.0 - labelled)
+        if task_terms and self.target_vat and training:
+            vat = virtual_adversarial_loss(lambda z: self.call(z, training=True), x, probs,
+                                           1.0 - labelled, self.augment_seed, self.vat_radius)
+            out["target_im"] = (out.get("target_im", 0.0)
+                                + self.target_vat * scale_loss_for_distribution(vat))
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self.condition_on_label:
@@ -231,7 +260,7 @@ class DomainAdversarialNet(AdversarialGame):
         return loss, {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
 
     def adversary_loss(self, data, training=True):
-        out = self._forward(data, training)
+        out = self._forward(data, training, task_terms=False)
         return out["adv"], {"adversary_accuracy": out["adv_acc"]}
 
     @property
@@ -257,6 +286,14 @@ class DomainAdversarialNet(AdversarialGame):
                            "adversary": (out["adv"], {"adversary_accuracy": out["adv_acc"]})}
         total = own + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
         return total, {"task": (total, task_extras)}
+
+    def inner_maximization(self, data):
+        # training batches only: the random input augmentation (inference and
+        # evaluation see the images as they are)
+        if not self.augment:
+            return data
+        x, *rest = data
+        return (intensity_augment(x, self.augment_seed), *rest)
 
     # ------------------------------------------------------------ batches
     def _check_images(self, x, where):
@@ -327,7 +364,9 @@ class DomainAdversarialNet(AdversarialGame):
                 "adversary": self.adversary, "condition_on_label": self.condition_on_label,
                 "lambda_": self.reversal.initial_lambda, "input_norm": self.input_norm,
                 "batch_norm": self.batch_norm,
-                "target_entropy": self.target_entropy, "target_diversity": self.target_diversity}
+                "target_entropy": self.target_entropy, "target_diversity": self.target_diversity,
+                "augment": self.augment, "target_vat": self.target_vat,
+                "vat_radius": self.vat_radius}
 
 
 def nuisance_balancing_weights(labels, nuisance):

@@ -1,0 +1,92 @@
+"""Training-time input augmentation for domain adaptation (self-ensembling
+style: French, Mackiewicz and Fisher 2018, small-image augmentation)."""
+
+from keras import ops, random
+
+AUGMENTATIONS = (None, "intensity")
+
+
+def intensity_augment(x, seed, flip=0.5, gain=(0.5, 1.5), offset=0.3, noise=0.05):
+    """Random per-image, per-channel intensity changes of float images in [-1, 1].
+
+    Each channel of each image is independently inverted with probability
+    `flip` (`x -> -x`: dark garments on a light ground, and colours a
+    greyscale source never has), scaled by a gain drawn from `gain`, shifted by
+    an offset drawn from `[-offset, offset]`; then Gaussian pixel noise of std
+    `noise` is added. Nothing here knows how the target domain was made: these
+    are the generic intensity augmentations of self-ensembling domain
+    adaptation (intensity flip, scale, offset, noise). Under per-image instance
+    normalisation the gain and offset cancel; the flips and the noise remain.
+
+    Args:
+        x: float images `(batch, height, width, channels)`.
+        seed: a `keras.random.SeedGenerator`.
+        flip: probability of inverting a channel.
+        gain: `(low, high)` range of the per-channel gain.
+        offset: half-width of the per-channel offset range.
+        noise: std of the added Gaussian noise.
+
+    Returns:
+        Augmented images, same shape and dtype (not clipped).
+    """
+    shape = (ops.shape(x)[0], 1, 1, ops.shape(x)[-1])
+    sign = ops.where(random.uniform(shape, seed=seed) < flip, -1.0, 1.0)
+    scale = random.uniform(shape, gain[0], gain[1], seed=seed)
+    shift = random.uniform(shape, -offset, offset, seed=seed)
+    x = ops.cast(x, "float32") * sign * scale + shift
+    if noise:
+        x = x + noise * random.normal(ops.shape(x), seed=seed)
+    return x
+
+
+def virtual_adversarial_loss(predict, x, probs, weights, seed, radius=2.0, xi=0.1):
+    """Virtual adversarial training (Miyato et al. 2018): the KL divergence
+    between the prediction at `x` (held fixed) and at `x + r`, where `r`
+    (L2 norm `radius` per image) is the direction, found by one power
+    iteration, in which the prediction changes fastest.
+
+    Penalising it keeps the classifier locally smooth around every input, so
+    that pushing target predictions away from the decision boundary
+    (conditional entropy) moves the boundary into low-density regions
+    instead of just sharpening it (VADA, Shu et al. 2018).
+
+    `predict(images)` is run three times in training mode; its state updates
+    (batch-norm moving statistics) are discarded for the perturbed passes, so
+    they do not see perturbed images.
+
+    Args:
+        predict: images -> class probabilities (training mode).
+        x: the images of the batch.
+        probs: `predict(x)`, the clean predictions (held fixed).
+        weights: per-example weights (e.g. 1 on unlabelled target images).
+        seed: a `keras.random.SeedGenerator` for the initial direction.
+        radius: L2 norm of the perturbation, per image.
+        xi: L2 norm of the finite-difference step of the power iteration (much
+            smaller steps vanish in float32 rounding of the pixels).
+
+    Returns:
+        The weighted mean KL divergence (not replica-scaled).
+    """
+    import tensorflow as tf
+    from keras.src.backend.common.stateless_scope import StatelessScope
+
+    p = ops.stop_gradient(ops.clip(probs, 1e-7, 1.0))
+
+    def kl(q):
+        q = ops.clip(q, 1e-7, 1.0)
+        return ops.sum(p * (ops.log(p) - ops.log(q)), -1)
+
+    d = _unit(random.normal(ops.shape(x), seed=seed))
+    with tf.GradientTape() as tape:
+        tape.watch(d)
+        with StatelessScope():
+            dist = ops.sum(kl(predict(x + xi * d)))
+    r = radius * _unit(ops.stop_gradient(tape.gradient(dist, d)))
+    with StatelessScope():
+        adv = kl(predict(x + r))
+    return ops.sum(adv * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def _unit(d):
+    norm = ops.sqrt(ops.sum(ops.square(d), axis=(1, 2, 3), keepdims=True))
+    return d / ops.maximum(norm, 1e-12)

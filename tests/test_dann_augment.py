@@ -1,0 +1,117 @@
+"""Training-time augmentation and virtual adversarial training for domain adaptation."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from advzoo.models.dann import DomainAdversarialNet
+from advzoo.models.dann.dann_adabn import batch_norm_state
+from advzoo.models.dann.dann_augment import intensity_augment, virtual_adversarial_loss
+from tests.helpers import assert_keras_roundtrip, fake_images
+from tests.test_dann import SHAPE, adaptation_batches, tiny
+
+
+def test_intensity_augment_flips_channels_independently_and_only_when_asked():
+    x = fake_images(400, shape=SHAPE)
+    seed = keras.random.SeedGenerator(0)
+    fixed = {"gain": (1.0, 1.0), "offset": 0.0, "noise": 0.0}
+    np.testing.assert_allclose(intensity_augment(x, seed, flip=1.0, **fixed), -x)
+    np.testing.assert_allclose(intensity_augment(x, seed, flip=0.0, **fixed), x)
+    out = np.asarray(intensity_augment(x, seed, flip=0.5, **fixed))
+    flipped = np.all(np.isclose(out, -x), axis=(1, 2))  # (images, channels)
+    assert np.all(flipped | np.all(np.isclose(out, x), axis=(1, 2)))  # each channel: one or other
+    assert 0.4 < flipped.mean() < 0.6
+    assert 0.05 < (flipped.sum(1) % 3 != 0).mean()  # channels flip independently: colours appear
+    noisy = np.asarray(intensity_augment(x, seed, flip=0.0, gain=(1.0, 1.0), offset=0.0,
+                                         noise=0.1))
+    assert np.std(noisy - x) == pytest.approx(0.1, rel=0.05)
+
+
+def test_augmentation_applies_to_training_batches_only():
+    keras.utils.set_random_seed(0)
+    plain = tiny(batch_norm=False)
+    augmented = tiny(augment="intensity")
+    augmented.set_weights(plain.get_weights())
+    x = fake_images(8, shape=SHAPE)
+    np.testing.assert_array_equal(plain.predict(x, verbose=0), augmented.predict(x, verbose=0))
+    data = augmented.prepare_batch(((x, np.zeros(8, "int32")), x))
+    seen = augmented.inner_maximization(data)[0]
+    assert not np.allclose(seen, data[0])
+    assert plain.inner_maximization(data)[0] is data[0]
+    for model in (plain, augmented):
+        model.compile(optimizers={"task": "adam", "adversary": "adam"}, game="joint")
+        assert np.isfinite(model.fit(adaptation_batches(n=32), epochs=1, verbose=0)
+                           .history["task_loss"][0])
+    # evaluation sees the images as they are: identical weights, identical scores
+    augmented.set_weights(plain.get_weights())
+    eval_x, eval_y = fake_images(16, shape=SHAPE), np.arange(16) % 10
+    assert (plain.evaluate(eval_x, eval_y, verbose=0, return_dict=True)["accuracy"]
+            == augmented.evaluate(eval_x, eval_y, verbose=0, return_dict=True)["accuracy"])
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="augment must be one of"):
+        tiny(augment="colour")
+    with pytest.raises(ValueError, match="target_vat must be >= 0"):
+        tiny(target_vat=-1.0)
+    with pytest.raises(ValueError, match="vat_radius > 0"):
+        tiny(target_vat=1.0, vat_radius=0.0)
+
+
+def test_virtual_adversarial_direction_changes_predictions_fastest():
+    keras.utils.set_random_seed(0)
+    model = tiny(input_norm="instance")
+    x = tf.constant(fake_images(32, shape=SHAPE))
+    probs = model(x, training=True)
+    weights = tf.ones((32,))
+    vat = float(virtual_adversarial_loss(lambda z: model(z, training=True), x, probs, weights,
+                                         keras.random.SeedGenerator(1), radius=1.0))
+    rng = np.random.default_rng(0)
+    r = rng.standard_normal(x.shape).astype("float32")
+    r /= np.sqrt((r ** 2).sum(axis=(1, 2, 3), keepdims=True))
+    p, q = np.clip(probs, 1e-7, 1), np.clip(model(x + r, training=True), 1e-7, 1)
+    random_kl = float(np.mean(np.sum(p * (np.log(p) - np.log(q)), -1)))
+    assert vat > 5 * random_kl > 0
+    # weights select the examples: none selected gives 0
+    assert float(virtual_adversarial_loss(lambda z: model(z, training=True), x, probs,
+                                          tf.zeros((32,)), keras.random.SeedGenerator(1))) == 0.0
+
+
+def test_vat_trains_only_on_unlabelled_images_and_leaves_batch_norm_statistics_alone():
+    """The perturbed passes must not move the batch-norm moving statistics:
+    after one step with a zero learning rate, a model with VAT holds the same
+    statistics as one without."""
+    keras.utils.set_random_seed(0)
+    models = [tiny(batch_norm=True, adversary="none", target_vat=vat) for vat in (0.0, 3.0)]
+    models[1].set_weights(models[0].get_weights())
+    for model in models:
+        model.compile(optimizers={"task": keras.optimizers.SGD(0.0)})
+        model.fit(adaptation_batches(n=16), epochs=1, verbose=0)
+    for (m0, v0), (m1, v1) in zip(*(batch_norm_state(m) for m in models)):
+        np.testing.assert_allclose(m0, m1, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(v0, v1, rtol=1e-5, atol=1e-6)
+    # the VAT term is part of the task loss on adaptation batches...
+    batch = next(iter(adaptation_batches(n=16)))
+    data = models[1].prepare_batch(batch)
+    with_vat, extras = models[1].task_loss(data)
+    without, _ = models[0].task_loss(data)
+    assert float(with_vat) > float(without) == pytest.approx(float(extras["classification_loss"]))
+    # ...and absent where every image is labelled (no target to smooth)
+    (xs, ys), _ = batch
+    labelled = models[1].prepare_batch((xs, ys))
+    assert float(models[1].task_loss(labelled)[0]) == pytest.approx(
+        float(models[0].task_loss(labelled)[0]), rel=1e-6)
+
+
+def test_augmented_vat_model_saves_and_loads(tmp_path):
+    model = tiny(batch_norm=True, augment="intensity", target_vat=1.0, vat_radius=1.5,
+                 target_entropy=0.1)
+    model.compile(optimizers={"task": "adam", "adversary": "adam"}, game="joint")
+    model.fit(adaptation_batches(n=32), epochs=1, verbose=0)
+    x = fake_images(8, shape=SHAPE)
+    restored = assert_keras_roundtrip(model, tmp_path / "vada.keras",
+                                      lambda m: m.predict(x, verbose=0))
+    assert restored.get_config()["target_vat"] == 1.0
+    assert restored.get_config()["augment"] == "intensity"
+    assert isinstance(restored, DomainAdversarialNet)
