@@ -19,7 +19,11 @@ re-estimated on the unlabelled target training images,
 `advzoo.models.dann.adapt_batch_norm`): rows `<method>+adabn`, with the
 lambda each criterion picked for the plain model.
 
-Usage (about 45 CPU-minutes per seed for source_only, oracle, dann, dann_im):
+Every run starts from the preset's recipe (`zoo_configs/dann_fashion_mnist_m.yaml`,
+intensity augmentation included; `--override model.augment=null` for the
+protocol without it); each method replaces its objective (`METHODS`).
+
+Usage (about 45-70 CPU-minutes per seed for source_only, oracle, dann, dann_im):
     python examples/domain_adaptation_study.py --seeds 0 1 2 --methods source_only oracle \
         dann dann_im --out docs/domain_adaptation.json
 Seeds (or methods) can run in parallel processes, one per core, and be merged:
@@ -62,6 +66,9 @@ METHODS = {
     # DANN + conditional entropy minimisation and diversity on the target (VADA/SHOT-style)
     "dann_im": ("adaptation", {"adversary": "reversal", "target_entropy": 0.3,
                                "target_diversity": 0.3}),
+    # DANN + target entropy + virtual adversarial training on the target (VADA, Shu et al. 2018)
+    "vada": ("adaptation", {"adversary": "reversal", "target_entropy": 0.1,
+                            "target_vat": 1.0}),
     # the same target terms without any adversary (is the adversary doing the work?)
     "im": ("adaptation", {"adversary": "none", "target_entropy": 0.3,
                           "target_diversity": 0.3}),
@@ -73,6 +80,11 @@ def variant(base, name, seed, epochs, method, lambda_max=None):
     setting, model = METHODS[method]
     recipe = copy.deepcopy(base)
     recipe["name"] = name
+    # each method states its whole objective: the base recipe's own target terms
+    # (the preset's entropy and diversity) do not leak into the other methods
+    neutral = {"condition_on_label": False, "target_entropy": 0.0, "target_diversity": 0.0,
+               "target_vat": 0.0}
+    recipe["model"].update({k: v for k, v in neutral.items() if k in recipe["model"]})
     recipe["model"].update(model)
     recipe["data"]["setting"] = setting
     recipe["train"]["seed"] = seed
