@@ -115,3 +115,26 @@ def test_augmented_vat_model_saves_and_loads(tmp_path):
     assert restored.get_config()["target_vat"] == 1.0
     assert restored.get_config()["augment"] == "intensity"
     assert isinstance(restored, DomainAdversarialNet)
+
+
+def test_vat_reads_the_weights_a_stateless_scope_maps_to():
+    """Update rules that take gradients at other weights (extragradient's
+    look-ahead) map variables in a StatelessScope: VAT's own passes must see
+    those weights too."""
+    from keras import StatelessScope
+
+    keras.utils.set_random_seed(0)
+    model = tiny(adversary="none", target_vat=1.0)
+    x = fake_images(16, shape=SHAPE)
+    data = model.prepare_batch(((x[:8], np.arange(8) % 10), x[8:]))
+    shifted = [(v, v.value * 1.5) for v in model.trainable_variables]
+
+    def loss():
+        model.augment_seed.state.assign([0, 0])  # the same VAT direction both times
+        return float(model.task_loss(data)[0])
+
+    with StatelessScope(state_mapping=shifted):
+        mapped = loss()
+    for v, value in shifted:
+        v.assign(value)
+    assert mapped == pytest.approx(loss(), rel=1e-5)

@@ -68,7 +68,6 @@ def virtual_adversarial_loss(predict, x, probs, weights, seed, radius=2.0, xi=0.
         The weighted mean KL divergence (not replica-scaled).
     """
     import tensorflow as tf
-    from keras.src.backend.common.stateless_scope import StatelessScope
 
     p = ops.stop_gradient(ops.clip(probs, 1e-7, 1.0))
 
@@ -79,12 +78,25 @@ def virtual_adversarial_loss(predict, x, probs, weights, seed, radius=2.0, xi=0.
     d = _unit(random.normal(ops.shape(x), seed=seed))
     with tf.GradientTape() as tape:
         tape.watch(d)
-        with StatelessScope():
+        with _discarding_scope():
             dist = ops.sum(kl(predict(x + xi * d)))
     r = radius * _unit(ops.stop_gradient(tape.gradient(dist, d)))
-    with StatelessScope():
+    with _discarding_scope():
         adv = kl(predict(x + r))
     return ops.sum(adv * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def _discarding_scope():
+    """A scope that discards state updates (batch-norm statistics) and reads
+    variables as the enclosing stateless scope does, if any (e.g. the
+    look-ahead weights of the extragradient rule)."""
+    from keras.src.backend.common.stateless_scope import StatelessScope, get_stateless_scope
+
+    outer = get_stateless_scope()
+    scope = StatelessScope()
+    if outer is not None:
+        scope.state_mapping = dict(outer.state_mapping)
+    return scope
 
 
 def _unit(d):
