@@ -187,11 +187,11 @@ class DomainAdversarialNet(AdversarialGame):
         acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
         out = {"f": f, "ce": ce, "acc": acc}
         if task_terms and (self.target_entropy or self.target_diversity):
-            out["target_im"] = self._target_information(probs, 1.0 - labelled)
+            out["target_terms"] = self._target_information(probs, 1.0 - labelled)
         if task_terms and self.target_vat and training:
             vat = virtual_adversarial_loss(lambda z: self.call(z, training=True), x, probs,
                                            1.0 - labelled, self.augment_seed, self.vat_radius)
-            out["target_im"] = (out.get("target_im", 0.0)
+            out["target_terms"] = (out.get("target_terms", 0.0)
                                 + self.target_vat * scale_loss_for_distribution(vat))
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
@@ -250,7 +250,7 @@ class DomainAdversarialNet(AdversarialGame):
 
     def task_loss(self, data, training=True):
         out = self._forward(data, training)
-        loss = out["ce"] + out.get("target_im", 0.0)
+        loss = out["ce"] + out.get("target_terms", 0.0)
         if self.adversary == "reversal":
             loss = loss - self._lambda() * out["adv"]
         elif self.adversary == "confusion":
@@ -278,7 +278,7 @@ class DomainAdversarialNet(AdversarialGame):
                              "with 'alternating' or 'simultaneous'.")
         out = self._forward(data, training, reversed_features=True)
         task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
-        own = out["ce"] + out.get("target_im", 0.0)  # the task player's terms of its own
+        own = out["ce"] + out.get("target_terms", 0.0)  # the task player's terms of its own
         if self.adversary == "reversal":
             total = own + out["adv"]
             lam = ops.stop_gradient(self._lambda())
