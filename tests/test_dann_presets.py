@@ -44,16 +44,17 @@ def test_recipe_batches_have_the_documented_form(name):
 
 def test_training_from_a_recipe_ramps_lambda_and_resumes_the_schedule(tmp_path):
     recipe = small("dann_fashion_mnist_m")
+    lam = recipe["train"]["lambda_schedule"]["lambda_max"]  # the recipe's own (0.3)
     model, run, _ = train(recipe, run_dir=tmp_path / "run", verbose=0, max_steps_per_epoch=3)
-    # 2 epochs x 3 steps; the last step ran at p = 5/6 of lambda_max = 1.
-    assert model.reversal.lambda_ == pytest.approx(reversal_strength(5 / 6), rel=1e-5)
+    # 2 epochs x 3 steps; the last step ran at p = 5/6 of lambda_max.
+    assert model.reversal.lambda_ == pytest.approx(reversal_strength(5 / 6, lam), rel=1e-5)
     assert ",lambda," in (run / "log.csv").read_text().splitlines()[0]
     longer = copy.deepcopy(recipe)
     longer["train"]["epochs"] = 3
     model, _, _ = train(longer, run_dir=tmp_path / "run", resume=True, verbose=0,
                         max_steps_per_epoch=3)
     assert int(model.task_optimizer.iterations.numpy()) == 9
-    assert model.reversal.lambda_ == pytest.approx(reversal_strength(8 / 9), rel=1e-5)
+    assert model.reversal.lambda_ == pytest.approx(reversal_strength(8 / 9, lam), rel=1e-5)
 
 
 def test_source_only_and_oracle_settings_use_one_domain():
@@ -98,7 +99,7 @@ def test_dann_hypermodel_lambda_range_holds_the_recipe_strength():
 
     for name in ("dann_fashion_mnist_m", "forget_fashion_mnist"):
         recipe = small(name)
-        lam = recipe["train"]["lambda_schedule"]["lambda_max"]  # 1 and 10
+        lam = recipe["train"]["lambda_schedule"]["lambda_max"]  # 0.3 and 10
         hp = kt.HyperParameters()
         DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(hp)
         space = {p.name: p for p in hp.space}["lambda_max"]
