@@ -50,9 +50,9 @@ def virtual_adversarial_loss(predict, x, probs, weights, seed, radius=2.0, xi=0.
     (conditional entropy) moves the boundary into low-density regions
     instead of just sharpening it (VADA, Shu et al. 2018).
 
-    `predict(images)` is run three times in training mode; its state updates
-    (batch-norm moving statistics) are discarded for the perturbed passes, so
-    they do not see perturbed images.
+    `predict(images)` is run twice here (the clean pass `probs` is the
+    caller's), in training mode; the state updates of these perturbed passes
+    (batch-norm moving statistics) are discarded.
 
     Args:
         predict: images -> class probabilities (training mode).
