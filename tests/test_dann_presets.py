@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import advzoo
-from advzoo.models.dann.dann_presets import train_data, training_arrays, validation_split
+from advzoo.models.dann.dann_presets import (steps_per_epoch, train_data, training_arrays,
+                                             validation_split)
 from advzoo.models.dann.dann_schedules import reversal_strength
 from advzoo.recipes import read_recipe
 from advzoo.registry import recipe_paths
@@ -40,6 +41,17 @@ def test_recipe_batches_have_the_documented_form(name):
             assert len(batch) == 4 and float(np.min(batch[3])) > 0
     assert float(np.min(batch[0][0] if isinstance(batch[0], tuple) else batch[0])) >= -1.0
     assert steps > 100
+
+
+@pytest.mark.parametrize("setting", ["adaptation", "source_only", "target_oracle", "forget",
+                                     "colour"])
+def test_schedule_length_matches_the_data_of_every_setting(setting):
+    # the learning-rate schedule is built from steps_per_epoch before any data is
+    # loaded; it must count the batches train_data really yields
+    recipe = small("dann_fashion_mnist_m")
+    recipe["data"]["setting"] = setting
+    _, steps = train_data(recipe)
+    assert steps_per_epoch(recipe) == steps
 
 
 def test_training_from_a_recipe_ramps_lambda_and_resumes_the_schedule(tmp_path):

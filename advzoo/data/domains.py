@@ -37,6 +37,9 @@ DOMAIN_SPLITS = {
     "target_validation": ("train", 55000, 60000),
     "target_test": ("test", 0, 10000),
 }
+# colored_fashion_mnist split -> (Fashion-MNIST split, start, stop)
+COLOURED_SPLITS = {"train": ("train", 0, 50000), "validation": ("train", 50000, 60000),
+                   "test": ("test", 0, 10000), "probe": ("test", 0, 10000)}
 # Photos from scikit-image's bundled data; greyscale ones are tinted per patch.
 TEXTURE_POOLS = {
     "train": ("astronaut.png", "coffee.png", "motorcycle_left.png", "brick.png", "grass.png"),
@@ -149,8 +152,7 @@ def _make_fashion_mnist_m(split):
 
 def _make_colored(split, correlation=0.9):
     """Tints garments; the colour index is the nuisance attribute."""
-    domain = {"train": ("train", 0, 50000), "validation": ("train", 50000, 60000),
-              "test": ("test", 0, 10000), "probe": ("test", 0, 10000)}[split]
+    domain = COLOURED_SPLITS[split]
     images, labels = load_fashion_mnist(domain[0])
     images, labels = images[domain[1]:domain[2]], labels[domain[1]:domain[2]]
     rng = np.random.default_rng({"train": 201, "validation": 202, "test": 203, "probe": 204}[split])

@@ -15,6 +15,7 @@ import tensorflow as tf
 import keras
 
 from advzoo import data as adata
+from advzoo.data.domains import COLOURED_SPLITS, DOMAIN_SPLITS
 from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
 from advzoo.models.dann.dann_adabn import batch_norm_adapted, batch_norm_layers
 from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
@@ -118,9 +119,17 @@ def train_data(recipe):
     return ds.prefetch(tf.data.AUTOTUNE), len(x) // batch
 
 
+def _size(split_table, split):
+    _, start, stop = split_table[split]
+    return stop - start
+
+
 def steps_per_epoch(recipe):
-    sizes = {"adaptation": 25000, "source_only": 25000, "target_oracle": 25000,
-             "forget": 50000, "colour": 50000}
+    """Batches per epoch of `train_data(recipe)`, from the split tables (no data
+    loaded): an adaptation epoch is one pass over the source."""
+    source, target = _size(DOMAIN_SPLITS, "source_train"), _size(DOMAIN_SPLITS, "target_train")
+    sizes = {"adaptation": source, "source_only": source, "target_oracle": target,
+             "forget": source + target, "colour": _size(COLOURED_SPLITS, "train")}
     return sizes[_setting(recipe)] // recipe["train"].get("batch_size", 128)
 
 
