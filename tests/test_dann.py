@@ -243,6 +243,37 @@ def test_label_conditioned_mmd_compares_only_within_a_class():
     assert float(group_mk_mmd(f, 1 - group, group, labels=labels)) == pytest.approx(0.0, abs=1e-6)
 
 
+def test_label_weighted_bandwidth_resolves_a_shift_within_far_apart_classes():
+    from advzoo.models.dann.dann_schedules import group_mk_mmd
+
+    # two classes 20 apart; inside each, group b sits 0.5 from group a. The pooled
+    # bandwidth (set by the distance between the classes) barely sees the shift;
+    # the label-weighted one is the within-class distance and does.
+    rng = np.random.default_rng(0)
+    y = np.arange(64) % 2
+    group = (np.arange(64) // 2 % 2).astype("float32")
+    f = rng.normal(0, 0.3, (64, 4)) + 20.0 * y[:, None] + 0.5 * group[:, None]
+    f, labels = tf.constant(f, "float32"), np.eye(2, dtype="float32")[y]
+    pooled = float(group_mk_mmd(f, 1 - group, group, labels=labels))
+    weighted = float(group_mk_mmd(f, 1 - group, group, labels=labels, bandwidth="label_weighted"))
+    assert weighted > 20 * pooled > 0
+    # without labels both mean the batch's pooled distance
+    assert float(group_mk_mmd(f, 1 - group, group, bandwidth="label_weighted")) == \
+        pytest.approx(float(group_mk_mmd(f, 1 - group, group)), rel=1e-6)
+    # equal groups: zero either way
+    same = tf.constant(np.tile(rng.normal(0, 1, (32, 4)), (2, 1)), "float32")
+    halves = np.repeat([0.0, 1.0], 32).astype("float32")
+    two = np.eye(2, dtype="float32")[np.tile(np.arange(32) % 2, 2)]
+    assert float(group_mk_mmd(same, 1 - halves, halves, labels=two,
+                              bandwidth="label_weighted")) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="bandwidth must be one of"):
+        group_mk_mmd(f, 1 - group, group, bandwidth="median")
+    with pytest.raises(ValueError, match="mmd_bandwidth must be one of"):
+        tiny(adversary="mmd", mmd_bandwidth="median")
+    model = tiny(adversary="mmd", condition_on_label=True, mmd_bandwidth="label_weighted")
+    assert DomainAdversarialNet.from_config(model.get_config()).mmd_bandwidth == "label_weighted"
+
+
 def test_label_conditioned_mmd_model_trains_on_both_kinds_of_batch():
     x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
     a = np.arange(32) // 16  # every class in both groups

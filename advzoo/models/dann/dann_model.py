@@ -11,7 +11,7 @@ from advzoo.layers import GradientReversal
 from advzoo.models.dann.dann_augment import (AUGMENTATIONS, intensity_augment,
                                               virtual_adversarial_loss)
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import group_mk_mmd
+from advzoo.models.dann.dann_schedules import MMD_BANDWIDTHS, group_mk_mmd
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -61,6 +61,11 @@ class DomainAdversarialNet(AdversarialGame):
             labels (class-conditional MMD, JAN-style). In adaptation batches,
             where the target has no labels, both domains are conditioned on the
             classifier's predictions, held fixed (CDAN/JAN-style).
+        mmd_bandwidth: `adversary="mmd"` only: `"pooled"` (DAN: the kernels'
+            scale is the batch's mean pairwise distance) or `"label_weighted"`
+            (with `condition_on_label`: the mean distance of the pairs the
+            class-conditional MMD compares, i.e. within a class; see
+            `group_mk_mmd`).
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
         input_norm: `None` or `"instance"` (per-image, per-channel standardisation
             before the first convolution).
@@ -102,13 +107,17 @@ class DomainAdversarialNet(AdversarialGame):
     def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
-                 augment=None, target_vat=0.0, vat_radius=2.0, **kwargs):
+                 augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled", **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
         if adversary == "mmd" and int(num_nuisance) != 2:
             raise ValueError(f"adversary='mmd' matches the features of two groups (nuisance 0 "
                              f"and 1); num_nuisance must be 2, got {num_nuisance}.")
+        if mmd_bandwidth not in MMD_BANDWIDTHS:
+            raise ValueError(f"mmd_bandwidth must be one of {MMD_BANDWIDTHS}, "
+                             f"got {mmd_bandwidth!r}.")
+        self.mmd_bandwidth = mmd_bandwidth
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -243,7 +252,8 @@ class DomainAdversarialNet(AdversarialGame):
         # strategy each replica estimates it on its own share of the batch (an
         # MMD is not a sum over examples), as data-parallel DAN does.
         a = ops.cast(a, "float32")
-        return group_mk_mmd(f, weights * (1.0 - a), weights * a, labels=labels)
+        return group_mk_mmd(f, weights * (1.0 - a), weights * a, labels=labels,
+                            bandwidth=self.mmd_bandwidth)
 
     def _lambda(self):
         return ops.convert_to_tensor(self.reversal.strength)
@@ -366,7 +376,7 @@ class DomainAdversarialNet(AdversarialGame):
                 "batch_norm": self.batch_norm,
                 "target_entropy": self.target_entropy, "target_diversity": self.target_diversity,
                 "augment": self.augment, "target_vat": self.target_vat,
-                "vat_radius": self.vat_radius}
+                "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth}
 
 
 def nuisance_balancing_weights(labels, nuisance):

@@ -124,7 +124,11 @@ def mk_mmd(x, y, num_kernels=5, kernel_mul=2.0):
                         num_kernels, kernel_mul)
 
 
-def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0, labels=None):
+MMD_BANDWIDTHS = ("pooled", "label_weighted")
+
+
+def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0, labels=None,
+                 bandwidth="pooled"):
     """`mk_mmd` between two weighted groups of one batch of features.
 
     Args:
@@ -139,16 +143,32 @@ def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0, 
             examples of one class: it is zero when every class's features are
             distributed alike in both groups (class-conditional matching),
             and it does not pull different classes together.
+        bandwidth: what sets the kernels' `base` squared distance:
+            `"pooled"` (DAN) the mean over all pairs of the batch;
+            `"label_weighted"` the mean over the pairs the label kernel
+            compares (weighted by `<q_i, q_j>`, self-pairs excluded): with
+            one-hot labels the typical distance *within* a class, several
+            times smaller than across classes, so the kernels resolve how
+            garments of one class are spread (the same as `"pooled"`
+            without labels).
     Returns 0 when a group is empty.
     """
+    if bandwidth not in MMD_BANDWIDTHS:
+        raise ValueError(f"bandwidth must be one of {MMD_BANDWIDTHS}, got {bandwidth!r}.")
     sq = ops.sum(features * features, axis=1)
     d2 = ops.maximum(sq[:, None] + sq[None, :]
                      - 2.0 * ops.matmul(features, ops.transpose(features)), 0.0)
-    base = ops.stop_gradient(ops.mean(d2)) + 1e-6
+    label_kernel = None if labels is None else ops.matmul(labels, ops.transpose(labels))
+    if bandwidth == "label_weighted" and label_kernel is not None:
+        pairs = label_kernel * (1.0 - ops.eye(ops.shape(d2)[0]))
+        base = ops.sum(d2 * pairs) / ops.maximum(ops.sum(pairs), 1e-12)
+    else:
+        base = ops.mean(d2)
+    base = ops.stop_gradient(base) + 1e-6
     kernel = sum(ops.exp(-d2 / (base * kernel_mul ** (k - num_kernels // 2)))
                  for k in range(num_kernels))
-    if labels is not None:
-        kernel = kernel * ops.matmul(labels, ops.transpose(labels))
+    if label_kernel is not None:
+        kernel = kernel * label_kernel
     a = weights_a / ops.maximum(ops.sum(weights_a), 1e-12)
     b = weights_b / ops.maximum(ops.sum(weights_b), 1e-12)
     diff = a - b
