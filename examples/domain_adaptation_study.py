@@ -72,8 +72,16 @@ METHODS = {
     # the same target terms without any adversary (is the adversary doing the work?)
     "im": ("adaptation", {"adversary": "none", "target_entropy": 0.3,
                           "target_diversity": 0.3}),
+    # self-ensembling (French et al. 2018): mean-teacher consistency between two
+    # augmentations of each target image, where the teacher is confident, plus the
+    # diversity term as class balance; no adversary
+    "mean_teacher": ("adaptation", {"adversary": "none", "target_consistency": 3.0,
+                                    "target_diversity": 0.3}),
+    # the preset's objective (dann_im) plus the mean-teacher consistency
+    "dann_mt": ("adaptation", {"adversary": "reversal", "target_entropy": 0.3,
+                               "target_diversity": 0.3, "target_consistency": 3.0}),
 }
-FIXED = ("source_only", "oracle", "im")  # methods without a lambda
+FIXED = ("source_only", "oracle", "im", "mean_teacher")  # methods without a lambda
 
 
 def variant(base, name, seed, epochs, method, lambda_max=None):
@@ -83,9 +91,12 @@ def variant(base, name, seed, epochs, method, lambda_max=None):
     # each method states its whole objective: the base recipe's own target terms
     # (the preset's entropy and diversity) do not leak into the other methods
     neutral = {"condition_on_label": False, "target_entropy": 0.0, "target_diversity": 0.0,
-               "target_vat": 0.0}
+               "target_consistency": 0.0, "target_vat": 0.0}
     recipe["model"].update({k: v for k, v in neutral.items() if k in recipe["model"]})
     recipe["model"].update(model)
+    if model.get("target_consistency"):  # the mean teacher is the task optimizer's average
+        task = recipe["compile"]["optimizers"]["task"]
+        task["config"] = {**task.get("config", {}), "use_ema": True, "ema_momentum": 0.99}
     recipe["data"]["setting"] = setting
     recipe["train"]["seed"] = seed
     recipe["train"]["epochs"] = epochs

@@ -1,4 +1,5 @@
-"""Training-time augmentation and virtual adversarial training for domain adaptation."""
+"""Training-time augmentation, virtual adversarial training and the mean teacher
+for domain adaptation."""
 
 import keras
 import numpy as np
@@ -7,7 +8,8 @@ import tensorflow as tf
 
 from advzoo.models.dann import DomainAdversarialNet
 from advzoo.models.dann.dann_adabn import batch_norm_state
-from advzoo.models.dann.dann_augment import intensity_augment, virtual_adversarial_loss
+from advzoo.models.dann.dann_augment import (consistency_loss, intensity_augment,
+                                             teacher_predictions, virtual_adversarial_loss)
 from tests.helpers import assert_keras_roundtrip, fake_images
 from tests.test_dann import SHAPE, adaptation_batches, tiny
 
@@ -138,3 +140,82 @@ def test_vat_reads_the_weights_a_stateless_scope_maps_to():
     for v, value in shifted:
         v.assign(value)
     assert mapped == pytest.approx(loss(), rel=1e-5)
+
+
+EMA_ADAM = {"class_name": "Adam", "config": {"learning_rate": 0.01, "use_ema": True,
+                                            "ema_momentum": 0.9}}
+
+
+def test_mean_teacher_needs_an_averaging_optimizer_and_sane_settings():
+    model = tiny(adversary="none", target_consistency=1.0)
+    with pytest.raises(ValueError, match="use_ema=True"):
+        model.compile(optimizers={"task": "adam"})
+    with pytest.raises(ValueError, match="consistency_threshold in"):
+        tiny(target_consistency=1.0, consistency_threshold=1.0)
+    with pytest.raises(ValueError, match="target_consistency must be >= 0"):
+        tiny(target_consistency=-0.5)
+
+
+def test_teacher_is_the_network_at_the_moving_average_of_its_weights():
+    keras.utils.set_random_seed(0)
+    model = tiny(adversary="none", batch_norm=True, augment="intensity", target_consistency=1.0)
+    model.compile(optimizers={"task": EMA_ADAM})
+    task, opt = model.players()[0], model.task_optimizer
+    x = fake_images(8, shape=SHAPE)
+    predict = lambda z: model.call(z, training=False)  # noqa: E731
+    # before any update the average is unset: the teacher is the network itself
+    np.testing.assert_allclose(teacher_predictions(predict, task.trainable_variables, opt, x),
+                               predict(x), atol=1e-6)
+    model.fit(adaptation_batches(n=32), epochs=1, verbose=0)  # fit ends on the averaged weights
+    student = [v.numpy() + 0.05 for v in task.trainable_variables]  # move the student away
+    for v, value in zip(task.trainable_variables, student):
+        v.assign(value)
+    teacher = np.asarray(teacher_predictions(predict, task.trainable_variables, opt, x))
+    moved = np.asarray(predict(x))
+    assert not np.allclose(teacher, moved, atol=1e-4)
+    for v, value in zip(task.trainable_variables, student):  # the teacher pass wrote nothing
+        np.testing.assert_array_equal(v.numpy(), value)
+    averages = [opt._model_variables_moving_average[opt._get_variable_index(v)].numpy()
+                for v in task.trainable_variables]
+    for v, value in zip(task.trainable_variables, averages):
+        v.assign(value)
+    np.testing.assert_allclose(teacher, predict(x), atol=1e-5)
+    assert opt.iterations.numpy() == 2
+
+
+def test_consistency_counts_confident_unlabelled_images_only():
+    probs = np.array([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], "float32")
+    teacher = np.array([[1.0, 0.0], [0.6, 0.4], [1.0, 0.0]], "float32")
+    unlabelled = np.array([1.0, 1.0, 0.0], "float32")
+    # only the first image: confident and unlabelled; mean over the 2 unlabelled
+    assert float(consistency_loss(probs, teacher, unlabelled, 0.9)) == pytest.approx(0.25)
+    assert float(consistency_loss(probs, teacher, unlabelled, 0.5)) == pytest.approx(
+        (0.5 + 0.02) / 2)
+
+
+def test_mean_teacher_term_trains_and_pulls_the_student_towards_the_teacher():
+    keras.utils.set_random_seed(1)
+    model = tiny(adversary="reversal", augment="intensity", target_consistency=5.0,
+                 consistency_threshold=0.0)
+    model.compile(optimizers={"task": EMA_ADAM, "adversary": "adam"}, game="joint")
+    x = fake_images(16, shape=SHAPE)
+    data = model.inner_maximization(model.prepare_batch(((x[:8], np.arange(8) % 10), x[8:])))
+    assert len(data) == 6 and tuple(data[5].shape) == (16, 10)
+    with_term = float(model.task_loss(data)[0])
+    without = float(model.task_loss(data[:5])[0])
+    assert with_term > without  # the student's augmented view differs from the teacher's
+    history = model.fit(adaptation_batches(), epochs=2, verbose=0).history
+    assert np.all(np.isfinite(history["task_loss"]))
+
+
+def test_mean_teacher_model_saves_and_loads(tmp_path):
+    model = tiny(adversary="none", augment="intensity", target_consistency=2.0,
+                 consistency_threshold=0.8)
+    model.compile(optimizers={"task": EMA_ADAM})
+    model.fit(adaptation_batches(n=32), epochs=1, verbose=0)
+    x = fake_images(8, shape=SHAPE)
+    restored = assert_keras_roundtrip(model, tmp_path / "mt.keras",
+                                      lambda m: m.predict(x, verbose=0))
+    assert restored.get_config()["target_consistency"] == 2.0
+    assert restored.get_config()["consistency_threshold"] == 0.8
+    assert restored.task_optimizer.use_ema

@@ -1,5 +1,6 @@
-"""Training-time input augmentation for domain adaptation (self-ensembling
-style: French, Mackiewicz and Fisher 2018, small-image augmentation)."""
+"""Training-time input augmentation, virtual adversarial training and
+mean-teacher consistency for domain adaptation (self-ensembling: French,
+Mackiewicz and Fisher 2018; VADA: Shu et al. 2018)."""
 
 from keras import ops, random
 
@@ -86,16 +87,54 @@ def virtual_adversarial_loss(predict, x, probs, weights, seed, radius=2.0, xi=0.
     return ops.sum(adv * weights) / ops.maximum(ops.sum(weights), 1.0)
 
 
-def _discarding_scope():
+def teacher_predictions(predict, variables, optimizer, x):
+    """Predictions of the *mean teacher* (Tarvainen and Valpola 2017): the
+    network run with the exponential moving average of its weights that the
+    optimizer keeps (`use_ema=True`), in inference mode, held fixed.
+
+    Before the first update the average is not set yet; the current weights
+    stand in for it. State updates are discarded.
+
+    Args:
+        predict: images -> class probabilities, `training=False`.
+        variables: the trainable variables the optimizer averages.
+        optimizer: a Keras optimizer built on `variables` with `use_ema=True`.
+        x: images.
+    """
+    if not getattr(optimizer, "use_ema", False):
+        raise ValueError("A mean teacher needs the task optimizer's moving average of the "
+                         "weights: compile with use_ema=True (e.g. {'class_name': 'Adam', "
+                         "'config': {'use_ema': True, 'ema_momentum': 0.99}}).")
+    started = ops.cast(ops.greater(optimizer.iterations, 0), "float32")
+    averages = optimizer._model_variables_moving_average
+    mapping = [(v, started * averages[optimizer._get_variable_index(v)] + (1.0 - started) * v)
+               for v in variables]
+    with _discarding_scope(mapping):
+        return ops.stop_gradient(predict(x))
+
+
+def consistency_loss(probs, teacher, weights, threshold=0.9):
+    """Self-ensembling consistency (French et al. 2018): the squared
+    difference between the student's and the teacher's class probabilities,
+    counted only where the teacher is confident (max probability above
+    `threshold`), averaged over the examples with weight (not replica-scaled).
+    """
+    confident = ops.cast(ops.max(teacher, -1) > threshold, "float32")
+    sq = ops.sum(ops.square(probs - teacher), -1)
+    return ops.sum(sq * confident * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def _discarding_scope(mapping=()):
     """A scope that discards state updates (batch-norm statistics) and reads
     variables as the enclosing stateless scope does, if any (e.g. the
-    look-ahead weights of the extragradient rule)."""
+    look-ahead weights of the extragradient rule), or as `mapping`
+    (`(variable, value)` pairs) says."""
     from keras.src.backend.common.stateless_scope import StatelessScope, get_stateless_scope
 
     outer = get_stateless_scope()
-    scope = StatelessScope()
+    scope = StatelessScope(state_mapping=list(mapping))
     if outer is not None:
-        scope.state_mapping = dict(outer.state_mapping)
+        scope.state_mapping = {**outer.state_mapping, **scope.state_mapping}
     return scope
 
 

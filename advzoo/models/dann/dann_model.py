@@ -8,8 +8,8 @@ from keras.src.losses.loss import scale_loss_for_distribution
 
 from advzoo.games import AdversarialGame, Player
 from advzoo.layers import GradientReversal
-from advzoo.models.dann.dann_augment import (AUGMENTATIONS, intensity_augment,
-                                              virtual_adversarial_loss)
+from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, intensity_augment,
+                                              teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_networks import build_backbone, build_head
 from advzoo.models.dann.dann_schedules import MMD_BANDWIDTHS, group_mk_mmd
 
@@ -94,6 +94,17 @@ class DomainAdversarialNet(AdversarialGame):
             forward and one extra backward pass per step; 0 disables it.
         vat_radius: L2 norm of VAT's perturbation per image (in the model's
             input space, images in [-1, 1]).
+        target_consistency: weight of the mean-teacher consistency on
+            *unlabelled target* images (self-ensembling, French et al. 2018),
+            added to the task player's loss: the squared difference between
+            the network's prediction for one augmentation of an image and the
+            *teacher's* for another, where the teacher is the moving average
+            of the network's weights (`teacher_predictions`; compile the
+            task optimizer with `use_ema=True`, whose average also becomes
+            the final weights when `fit` ends) and only where the teacher
+            is confident. Use with `augment`; 0 disables it.
+        consistency_threshold: the teacher's confidence (max probability)
+            above which an image counts in the consistency term.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -107,7 +118,8 @@ class DomainAdversarialNet(AdversarialGame):
     def __init__(self, num_classes=10, num_nuisance=2, image_shape=(28, 28, 3), width=32,
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
-                 augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled", **kwargs):
+                 augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
+                 target_consistency=0.0, consistency_threshold=0.9, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -133,6 +145,11 @@ class DomainAdversarialNet(AdversarialGame):
         if self.target_vat < 0 or self.vat_radius <= 0:
             raise ValueError(f"target_vat must be >= 0 and vat_radius > 0, got {target_vat} "
                              f"and {vat_radius}.")
+        self.target_consistency = float(target_consistency)
+        self.consistency_threshold = float(consistency_threshold)
+        if self.target_consistency < 0 or not 0.0 <= self.consistency_threshold < 1.0:
+            raise ValueError(f"target_consistency must be >= 0 and consistency_threshold in "
+                             f"[0, 1), got {target_consistency} and {consistency_threshold}.")
         # only when used: a seed generator's state would change the saved weights' layout
         self.augment_seed = (keras.random.SeedGenerator()
                              if augment or self.target_vat else None)
@@ -187,7 +204,7 @@ class DomainAdversarialNet(AdversarialGame):
                              metrics=("adversary_accuracy",))]
 
     def _forward(self, data, training, reversed_features=False, task_terms=True):
-        x, y, a, labelled, weights = data
+        x, y, a, labelled, weights = data[:5]
         f = self.backbone(x, training=training)
         probs = self.classifier(f, training=training)
         ce = keras.losses.sparse_categorical_crossentropy(y, probs)
@@ -202,6 +219,11 @@ class DomainAdversarialNet(AdversarialGame):
                                            1.0 - labelled, self.augment_seed, self.vat_radius)
             out["target_terms"] = (out.get("target_terms", 0.0)
                                 + self.target_vat * scale_loss_for_distribution(vat))
+        if task_terms and self.target_consistency and len(data) > 5:  # the teacher's, training
+            consistency = consistency_loss(probs, data[5], 1.0 - labelled,
+                                           self.consistency_threshold)
+            out["target_terms"] = (out.get("target_terms", 0.0) + self.target_consistency
+                                   * scale_loss_for_distribution(consistency))
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self.condition_on_label:
@@ -297,13 +319,26 @@ class DomainAdversarialNet(AdversarialGame):
         total = own + (self._lambda() * out["adv"] if self.adversary == "mmd" else 0.0)
         return total, {"task": (total, task_extras)}
 
+    def compile(self, optimizers=None, game="alternating", steps=None, **kwargs):
+        super().compile(optimizers=optimizers, game=game, steps=steps, **kwargs)
+        if self.target_consistency and not getattr(self.task_optimizer, "use_ema", False):
+            raise ValueError("target_consistency > 0 needs a mean teacher: compile the task "
+                             "optimizer with use_ema=True (e.g. {'task': {'class_name': 'Adam', "
+                             "'config': {'use_ema': True, 'ema_momentum': 0.99}}}).")
+
     def inner_maximization(self, data):
         # training batches only: the random input augmentation (inference and
-        # evaluation see the images as they are)
-        if not self.augment:
-            return data
+        # evaluation see the images as they are) and, with a mean teacher, its
+        # predictions for another augmentation of the same images
         x, *rest = data
-        return (intensity_augment(x, self.augment_seed), *rest)
+        seen = intensity_augment(x, self.augment_seed) if self.augment else x
+        if not self.target_consistency:
+            return (seen, *rest)
+        task = self.players()[0]
+        teacher = teacher_predictions(
+            lambda z: self.call(z, training=False), task.trainable_variables,
+            self.task_optimizer, intensity_augment(x, self.augment_seed) if self.augment else x)
+        return (seen, *rest, teacher)
 
     # ------------------------------------------------------------ batches
     def _check_images(self, x, where):
@@ -376,7 +411,9 @@ class DomainAdversarialNet(AdversarialGame):
                 "batch_norm": self.batch_norm,
                 "target_entropy": self.target_entropy, "target_diversity": self.target_diversity,
                 "augment": self.augment, "target_vat": self.target_vat,
-                "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth}
+                "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth,
+                "target_consistency": self.target_consistency,
+                "consistency_threshold": self.consistency_threshold}
 
 
 def nuisance_balancing_weights(labels, nuisance):
