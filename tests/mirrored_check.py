@@ -5,9 +5,10 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|dann_bn|bigan|aae]
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|dann_bn|dann_mt|bigan|aae]
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch; `dann_im`:
-the same with target entropy and diversity terms; `dann_bn`: with batch norm.)
+the same with target entropy and diversity terms; `dann_bn`: with batch norm;
+`dann_mt`: with a mean teacher, the optimizers averaging the weights.)
 """
 
 import json
@@ -54,6 +55,9 @@ BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_da
             "dann_im": lambda: tiny_dann(target_entropy=0.5, target_diversity=1.0),
             # synchronised batch norm over a source + target batch
             "dann_bn": lambda: tiny_dann(batch_norm=True),
+            # mean-teacher consistency (no augmentation: deterministic): the teacher
+            # reads the optimizer's moving averages on every replica
+            "dann_mt": lambda: tiny_dann(target_consistency=5.0, consistency_threshold=0.0),
             "bigan": tiny_bigan, "aae": tiny_aae}
 
 
@@ -62,7 +66,8 @@ def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
         model = BUILDERS[kind]()
         model.set_weights(init)
         # SGD, not Adam: Adam is invariant to a wrongly scaled loss, SGD is not.
-        model.compile(optimizers={p.name: keras.optimizers.SGD(0.1, momentum=0.5)
+        ema = {"use_ema": True, "ema_momentum": 0.5} if kind == "dann_mt" else {}
+        model.compile(optimizers={p.name: keras.optimizers.SGD(0.1, momentum=0.5, **ema)
                                   for p in model.players()},
                       game=get_update_rule(rule))
     ds = tf.data.Dataset.from_tensor_slices(batch).batch(16)

@@ -474,11 +474,12 @@ def test_entropy_sharpens_target_predictions_and_diversity_keeps_classes_apart()
     assert im_diversity > base_diversity > sharp_diversity + 1.0
 
 
-@pytest.mark.parametrize("kind", ["dann_im", "dann_bn"])
+@pytest.mark.parametrize("kind", ["dann_im", "dann_bn", "dann_mt"])
 def test_target_diversity_and_batch_norm_mirrored_match_single_device(kind):
     """H(mean prediction) is not a sum over examples: the batch mean is summed
-    over replicas before the log; batch-norm statistics are synchronised; so
-    2 replicas give one device's update."""
+    over replicas before the log; batch-norm statistics are synchronised; the
+    mean teacher reads the same averaged weights on every replica; so 2
+    replicas give one device's update."""
     result = _mirrored_check("joint", kind=kind)
     assert result["replicas"] == 2 and result["moved"] > 1e-3
     assert result["max_relative_difference"] < 1e-3
