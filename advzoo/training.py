@@ -102,6 +102,8 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     if initial_epoch < total_epochs:
         model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
                   steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    else:  # a finished run: its last checkpoint was taken before fit ended
+        _finalize_averages(model)
     history = _read_csv_history(run_dir / "log.csv")
     if history:
         plot_history(history, run_dir / "loss_curves.png", title=recipe["name"])
@@ -112,6 +114,16 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
                "train_seconds": round(checkpoint.state.get("train_seconds", time.time() - start), 1)}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return model, run_dir, summary
+
+
+def _finalize_averages(model):
+    """What `fit` does last: optimizers with `use_ema=True` put their moving
+    average of the weights into the model (checkpoints, taken at the end of
+    each epoch inside `fit`, hold the raw weights and the average)."""
+    if hasattr(model, "finalize_averages"):
+        model.finalize_averages()
+    elif getattr(getattr(model, "optimizer", None), "use_ema", False):
+        model.optimizer.finalize_variable_values(model.trainable_variables)
 
 
 def _initialise_from(model, name):

@@ -69,6 +69,25 @@ def test_training_from_a_recipe_ramps_lambda_and_resumes_the_schedule(tmp_path):
     assert model.reversal.lambda_ == pytest.approx(reversal_strength(8 / 9, lam), rel=1e-5)
 
 
+def test_a_finished_mean_teacher_run_resumes_to_the_averaged_weights(tmp_path):
+    # checkpoints are taken inside fit, before it swaps in the optimizer's moving
+    # average: restoring a finished run must end on the same (averaged) weights
+    recipe = small("dann_fashion_mnist_m", target_consistency=1.0)
+    task = recipe["compile"]["optimizers"]["task"]
+    task["config"] = {**task.get("config", {}), "use_ema": True, "ema_momentum": 0.9}
+    model, run, _ = train(recipe, run_dir=tmp_path / "run", verbose=0, max_steps_per_epoch=3)
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 3)).astype("float32")
+    finished = model.predict(x, verbose=0)
+    restored, _, _ = train(recipe, run_dir=tmp_path / "run", resume=True, verbose=0,
+                           max_steps_per_epoch=3)
+    assert int(restored.task_optimizer.iterations.numpy()) == 6
+    np.testing.assert_allclose(restored.predict(x, verbose=0), finished, atol=1e-6)
+    ema = restored.task_optimizer._model_variables_moving_average
+    for v in restored.players()[0].trainable_variables:  # the weights are the averages
+        np.testing.assert_array_equal(
+            v.numpy(), ema[restored.task_optimizer._get_variable_index(v)].numpy())
+
+
 def test_source_only_and_oracle_settings_use_one_domain():
     recipe = small("dann_fashion_mnist_m", adversary="none")
     recipe["data"]["setting"] = "source_only"

@@ -205,11 +205,17 @@ class AdversarialGame(keras.Model):
         exponential moving average of weights (`use_ema=True`, e.g. a generator
         EMA) get the averaged weights, as Keras does for single-optimizer models."""
         history = super().fit(*args, **kwargs)
+        self.finalize_averages()
+        return history
+
+    def finalize_averages(self):
+        """Gives every player whose optimizer keeps a moving average of its
+        weights (`use_ema=True`) those averaged weights (what `fit` does when it
+        ends; a finished run restored from its last checkpoint needs it too)."""
         for player in self.players():
             optimizer = self.optimizer_for(player)
             if getattr(optimizer, "use_ema", False):
                 optimizer.finalize_variable_values(player.trainable_variables)
-        return history
 
     def train_step(self, data):
         if not getattr(self, "_trackers", None):
