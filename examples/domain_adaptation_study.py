@@ -94,9 +94,13 @@ def variant(base, name, seed, epochs, method, lambda_max=None):
                "target_consistency": 0.0, "target_vat": 0.0}
     recipe["model"].update({k: v for k, v in neutral.items() if k in recipe["model"]})
     recipe["model"].update(model)
-    if model.get("target_consistency"):  # the mean teacher is the task optimizer's average
-        task = recipe["compile"]["optimizers"]["task"]
-        task["config"] = {**task.get("config", {}), "use_ema": True, "ema_momentum": 0.99}
+    # the mean teacher is the task optimizer's weight average: only its methods keep one
+    task = recipe["compile"]["optimizers"]["task"]
+    config = {k: v for k, v in task.get("config", {}).items()
+              if k not in ("use_ema", "ema_momentum")}
+    if model.get("target_consistency"):
+        config.update(use_ema=True, ema_momentum=0.99)
+    task["config"] = config
     recipe["data"]["setting"] = setting
     recipe["train"]["seed"] = seed
     recipe["train"]["epochs"] = epochs

@@ -36,9 +36,16 @@ def test_classifier_is_accurate_on_a_test_slice():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(presets.read_manifest()["presets"]))
 def test_recorded_metrics_are_what_evaluation_prints(name):
+    """Exactly, on one thread of the CPU that recorded them; on another CPU
+    (oneDNN rounds differently) metrics that fit a probe or run an attack may
+    move a little: allowed up to 1 point (0.01 on a 0-1 scale, 1.0 on a
+    percent scale, judged by the recorded value)."""
     entry = presets.preset_entry(name)
     metrics = get_family(entry["family"]).evaluate(advzoo.load(name), entry["recipe"])
-    assert metrics == entry["metrics"]
+    assert set(metrics) == set(entry["metrics"])
+    far = {k: (metrics[k], v) for k, v in entry["metrics"].items()
+           if abs(metrics[k] - v) > (1.0 if abs(v) > 1.5 else 0.01)}
+    assert not far, f"evaluated vs recorded: {far}"
 
 
 def _published(name):
