@@ -176,8 +176,11 @@ class DANNHyperModel(kt.HyperModel):
     learning rate, adversary/feature learning-rate ratio (two time scales),
     embedding size, update rule, the weight of the target entropy and
     diversity terms (one weight for both; they only act on adaptation
-    batches) and whether training images get the intensity augmentation
-    (`augment="intensity"`). The objective is accuracy on labelled validation data that you
+    batches), whether training images get the intensity augmentation
+    (`augment="intensity"`) and the weight of the mean-teacher consistency
+    (`target_consistency`; when positive the task optimizer keeps the weight
+    average the teacher needs, with the recipe's `ema_momentum`, default
+    0.99). The objective is accuracy on labelled validation data that you
     choose: target validation labels (oracle model selection) or, honestly
     unsupervised, the source validation split.
 
@@ -212,15 +215,22 @@ class DANNHyperModel(kt.HyperModel):
             "target_weight", sorted({0.0, 0.1, 0.3, default_im}), default=default_im)
         model_cfg["augment"] = ("intensity" if hp.Boolean(
             "intensity_augment", default=bool(model_cfg.get("augment"))) else None)
+        default_mt = float(model_cfg.get("target_consistency", 0.0))
+        model_cfg["target_consistency"] = hp.Choice(
+            "target_consistency", sorted({0.0, 1.0, 3.0, default_mt}), default=default_mt)
         model = DomainAdversarialNet(**model_cfg)
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         ratio = hp.Choice("adversary_lr_ratio", [1.0, 3.0, 10.0], default=10.0)
+        task_cfg = (self.recipe.get("compile", {}).get("optimizers", {}).get("task") or {}).get(
+            "config", {})
+        ema = ({"use_ema": True, "ema_momentum": float(task_cfg.get("ema_momentum", 0.99))}
+               if model.target_consistency else {})
         # around the recipe's own final strength (0.3 for DANN, 3 for the MMD of forgetting)
         lam = float((self.recipe.get("train", {}).get("lambda_schedule") or {}).get(
             "lambda_max", 0.3))
         hp.Float("lambda_max", min(0.03, lam / 10), max(1.0, 3 * lam), sampling="log",
                  default=lam)
-        optimizers = {"task": keras.optimizers.Adam(lr)}
+        optimizers = {"task": keras.optimizers.Adam(lr, **ema)}
         if model.adversary == "reversal":
             optimizers["adversary"] = keras.optimizers.Adam(lr * ratio)
         model.compile(optimizers=optimizers,

@@ -141,3 +141,10 @@ def test_dann_hypermodel_lambda_range_holds_the_recipe_strength():
         flipped.Fixed("intensity_augment", not hp.get("intensity_augment"))
         model = DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(flipped)
         assert model.augment == (None if recipe["model"].get("augment") else "intensity")
+        # the mean teacher: the default is the recipe's weight; a positive weight
+        # comes with the weight average it reads
+        assert hp.get("target_consistency") == recipe["model"].get("target_consistency", 0.0)
+        teacher = kt.HyperParameters()
+        teacher.Fixed("target_consistency", 3.0)
+        model = DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(teacher)
+        assert model.target_consistency == 3.0 and model.task_optimizer.use_ema
