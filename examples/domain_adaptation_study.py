@@ -1,6 +1,7 @@
 """Fashion-MNIST -> Fashion-MNIST-M: source-only, DANN, prediction-conditioned
 DANN (CDAN-style), MMD (DAN, or class-conditional), DANN with
-target entropy/diversity terms and a target-trained oracle, same network and
+target entropy/diversity terms, with or without a mean teacher, the mean
+teacher alone, and a target-trained oracle, same network and
 budget, several seeds, with model selection done three ways.
 
 For every seed, each adaptation method is trained for each weight in a small
