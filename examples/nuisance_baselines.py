@@ -111,6 +111,8 @@ VARIANTS = {
         "cmmd_batch512_label_weighted": _cmmd_batch(512, 0.002, mmd_bandwidth="label_weighted"),
         "cmmd_batch512_lambda20": _cmmd_batch(512, 0.002, lam=20.0),
         "cmmd_batch1024": _cmmd_batch(1024, 0.003),
+        "cmmd_batch512_lambda40": _cmmd_batch(512, 0.002, lam=40.0),
+        "cmmd_batch512_dim4": _cmmd_batch(512, 0.002, feature_dim=4),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
