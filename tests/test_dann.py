@@ -300,6 +300,55 @@ def test_label_conditioned_mmd_model_trains_on_both_kinds_of_batch():
     assert history["task_loss"][0] > history["classification_loss"][0]
 
 
+def test_mmd_weight_adds_the_weighted_group_mmd_next_to_the_adversary():
+    from advzoo.models.dann.dann_schedules import group_mk_mmd
+
+    x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
+    a = np.arange(32) // 16
+    hybrid = tiny(condition_on_label=True, mmd_weight=2.0, lambda_=0.5)
+    plain = tiny(condition_on_label=True, lambda_=0.5)
+    plain.set_weights(hybrid.get_weights())
+    batch = hybrid.prepare_batch((tf.constant(x), tf.constant(y), tf.constant(a)))
+    f = hybrid.backbone(batch[0], training=False)
+    af = a.astype("float32")
+    mmd = float(group_mk_mmd(f, 1.0 - af, af, labels=np.eye(10, dtype="float32")[y]))
+    assert mmd > 0
+    # task: CE - lambda A + mmd_weight * lambda * MMD; the adversary's loss is unchanged
+    hybrid_loss = float(hybrid.task_loss(batch, training=False)[0])
+    plain_loss = float(plain.task_loss(batch, training=False)[0])
+    assert hybrid_loss - plain_loss == pytest.approx(2.0 * 0.5 * mmd, rel=1e-4)
+    assert float(hybrid.adversary_loss(batch, training=False)[0]) == pytest.approx(
+        float(plain.adversary_loss(batch, training=False)[0]), rel=1e-6)
+    # the one-pass (joint) form reports the same task loss
+    _, parts = hybrid.joint_loss(batch, training=False)
+    assert float(parts["task"][0]) == pytest.approx(hybrid_loss, rel=1e-5)
+    assert DomainAdversarialNet.from_config(hybrid.get_config()).mmd_weight == 2.0
+    for bad, match in [({"adversary": "mmd"}, "use the lambda schedule"),
+                       ({"adversary": "none"}, "use adversary=mmd"),
+                       ({"mmd_weight": -1.0}, "mmd_weight must be >= 0"),
+                       ({"num_nuisance": 3}, "num_nuisance must be 2")]:
+        with pytest.raises(ValueError, match=match):
+            tiny(**{"mmd_weight": 1.0, **bad})
+
+
+def test_mmd_weight_shrinks_the_feature_mmd_in_training():
+    """Same init, data and adversary; the run with the MMD term ends with
+    source and target features closer in MMD."""
+    from advzoo.models.dann.dann_schedules import mk_mmd
+
+    ds = two_class_domains(n=128, shift=1.0)
+    xs, xt = np.concatenate([b[0][0] for b in ds]), np.concatenate([b[1] for b in ds])
+    end = {}
+    for weight in (0.0, 5.0):
+        keras.utils.set_random_seed(3)
+        model = tiny(num_classes=2, lambda_=0.1, mmd_weight=weight)
+        model.compile(optimizers={"task": keras.optimizers.Adam(3e-3),
+                                  "adversary": keras.optimizers.Adam(1e-2)}, game="joint")
+        model.fit(ds, epochs=8, verbose=0)
+        end[weight] = float(mk_mmd(model.features(xs), model.features(xt)))
+    assert end[5.0] < 0.1 * end[0.0]  # measured: about 80x smaller
+
+
 def test_keras_roundtrip_keeps_weights_lambda_and_optimizer_state(tmp_path):
     model = _train("joint", lambda_=0.4)
     model.reversal.lambda_ = 0.9

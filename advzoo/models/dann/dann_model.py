@@ -105,6 +105,13 @@ class DomainAdversarialNet(AdversarialGame):
             is confident. Use with `augment`; 0 disables it.
         consistency_threshold: the teacher's confidence (max probability)
             above which an image counts in the consistency term.
+        mmd_weight: `adversary="reversal"` or `"confusion"` only: the task
+            player also minimises `mmd_weight * lambda * MMD`, the multi-kernel
+            MMD between nuisance groups 0 and 1 (class-conditional with
+            `condition_on_label`) -- the MMD aligns the bulk of the two
+            distributions without a saddle point, the adversary (a learned,
+            non-linear critic) chases what the fixed kernels miss. Both
+            follow the same `lambda` schedule; 0 disables it.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -119,7 +126,7 @@ class DomainAdversarialNet(AdversarialGame):
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
-                 target_consistency=0.0, consistency_threshold=0.9, **kwargs):
+                 target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -130,6 +137,17 @@ class DomainAdversarialNet(AdversarialGame):
             raise ValueError(f"mmd_bandwidth must be one of {MMD_BANDWIDTHS}, "
                              f"got {mmd_bandwidth!r}.")
         self.mmd_bandwidth = mmd_bandwidth
+        self.mmd_weight = float(mmd_weight)
+        if self.mmd_weight < 0:
+            raise ValueError(f"mmd_weight must be >= 0, got {mmd_weight}.")
+        if self.mmd_weight and adversary not in ("reversal", "confusion"):
+            raise ValueError(f"mmd_weight adds an MMD term next to an adversary ('reversal' or "
+                             f"'confusion'); with adversary={adversary!r} use "
+                             f"{'the lambda schedule' if adversary == 'mmd' else 'adversary=mmd'} "
+                             f"instead (got mmd_weight={mmd_weight}).")
+        if self.mmd_weight and int(num_nuisance) != 2:
+            raise ValueError(f"mmd_weight matches the features of two groups (nuisance 0 and 1); "
+                             f"num_nuisance must be 2, got {num_nuisance}.")
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -236,6 +254,9 @@ class DomainAdversarialNet(AdversarialGame):
             # cross-entropy between the uniform distribution and the adversary's prediction
             out["confusion"] = self.replica_mean(
                 -ops.mean(ops.log_softmax(logits, axis=-1), axis=-1))
+            if task_terms and self.mmd_weight:
+                labels = self._label_input(y, probs, labelled) if self.condition_on_label else None
+                out["mmd"] = scale_loss_for_distribution(self._group_mmd(f, a, weights, labels))
         elif self.adversary == "mmd":
             labels = self._label_input(y, probs, labelled) if self.condition_on_label else None
             out["adv"] = scale_loss_for_distribution(self._group_mmd(f, a, weights, labels))
@@ -280,9 +301,17 @@ class DomainAdversarialNet(AdversarialGame):
     def _lambda(self):
         return ops.convert_to_tensor(self.reversal.strength)
 
+    def _own_terms(self, out):
+        """The task player's terms of its own: classification, target terms and,
+        next to an adversary, the weighted MMD."""
+        own = out["ce"] + out.get("target_terms", 0.0)
+        if "mmd" in out:
+            own = own + self.mmd_weight * self._lambda() * out["mmd"]
+        return own
+
     def task_loss(self, data, training=True):
         out = self._forward(data, training)
-        loss = out["ce"] + out.get("target_terms", 0.0)
+        loss = self._own_terms(out)
         if self.adversary == "reversal":
             loss = loss - self._lambda() * out["adv"]
         elif self.adversary == "confusion":
@@ -310,7 +339,7 @@ class DomainAdversarialNet(AdversarialGame):
                              "with 'alternating' or 'simultaneous'.")
         out = self._forward(data, training, reversed_features=True)
         task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
-        own = out["ce"] + out.get("target_terms", 0.0)  # the task player's terms of its own
+        own = self._own_terms(out)
         if self.adversary == "reversal":
             total = own + out["adv"]
             lam = ops.stop_gradient(self._lambda())
@@ -413,7 +442,8 @@ class DomainAdversarialNet(AdversarialGame):
                 "augment": self.augment, "target_vat": self.target_vat,
                 "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth,
                 "target_consistency": self.target_consistency,
-                "consistency_threshold": self.consistency_threshold}
+                "consistency_threshold": self.consistency_threshold,
+                "mmd_weight": self.mmd_weight}
 
 
 def nuisance_balancing_weights(labels, nuisance):
