@@ -180,7 +180,9 @@ class DANNHyperModel(kt.HyperModel):
     (`augment="intensity"`) and the weight of the mean-teacher consistency
     (`target_consistency`; when positive the task optimizer keeps the weight
     average the teacher needs, with the recipe's `ema_momentum`, default
-    0.99). The objective is accuracy on labelled validation data that you
+    0.99) and, for a recipe that puts an MMD term next to its adversary
+    (`mmd_weight > 0`), that weight on a log range around the recipe's own.
+    The objective is accuracy on labelled validation data that you
     choose: target validation labels (oracle model selection) or, honestly
     unsupervised, the source validation split.
 
@@ -218,6 +220,10 @@ class DANNHyperModel(kt.HyperModel):
         default_mt = float(model_cfg.get("target_consistency", 0.0))
         model_cfg["target_consistency"] = hp.Choice(
             "target_consistency", sorted({0.0, 1.0, 3.0, default_mt}), default=default_mt)
+        default_mmd = float(model_cfg.get("mmd_weight", 0.0))
+        if default_mmd:
+            model_cfg["mmd_weight"] = hp.Float("mmd_weight", default_mmd / 3, 3 * default_mmd,
+                                               sampling="log", default=default_mmd)
         model = DomainAdversarialNet(**model_cfg)
         lr = hp.Float("learning_rate", 1e-4, 3e-3, sampling="log", default=1e-3)
         ratio = hp.Choice("adversary_lr_ratio", [1.0, 3.0, 10.0], default=10.0)
@@ -225,7 +231,7 @@ class DANNHyperModel(kt.HyperModel):
             "config", {})
         ema = ({"use_ema": True, "ema_momentum": float(task_cfg.get("ema_momentum", 0.99))}
                if model.target_consistency else {})
-        # around the recipe's own final strength (0.3 for DANN, 3 for the MMD of forgetting)
+        # around the recipe's own final strength (0.3 for DANN, 1 for forgetting, 10 for an MMD alone)
         lam = float((self.recipe.get("train", {}).get("lambda_schedule") or {}).get(
             "lambda_max", 0.3))
         hp.Float("lambda_max", min(0.03, lam / 10), max(1.0, 3 * lam), sampling="log",

@@ -81,7 +81,12 @@ METHODS = {
     # the preset's objective (dann_im) plus the mean-teacher consistency
     "dann_mt": ("adaptation", {"adversary": "reversal", "target_entropy": 0.3,
                                "target_diversity": 0.3, "target_consistency": 3.0}),
+    # the same objective with DAN's multi-kernel MMD in place of the adversary:
+    # no saddle point, everything else as dann_mt
+    "mmd_mt": ("adaptation", {"adversary": "mmd", "target_entropy": 0.3,
+                              "target_diversity": 0.3, "target_consistency": 3.0}),
 }
+MMD_METHODS = ("mmd", "cmmd", "mmd_mt")  # weighted by --mmd-lambdas
 FIXED = ("source_only", "oracle", "im", "mean_teacher")  # methods without a lambda
 
 
@@ -188,8 +193,8 @@ def main():
     parser.add_argument("--mmd-lambdas", type=float, nargs="*", default=[1.0],
                         help="MMD weight grid")
     parser.add_argument("--methods", nargs="+", default=["source_only", "oracle", "dann", "mmd"],
-                        choices=sorted(METHODS), help="dann, cdann and dann_im use --lambdas, "
-                        "mmd and cmmd --mmd-lambdas")
+                        choices=sorted(METHODS), help="mmd, cmmd and mmd_mt use --mmd-lambdas, "
+                        "the other adaptive methods --lambdas")
     parser.add_argument("--override", nargs="*", default=[], metavar="SECTION.KEY=JSON",
                         help="change the base recipe for every run, e.g. "
                              "model.batch_norm=false (the network of the first study)")
@@ -227,7 +232,7 @@ def main():
     for seed in args.seeds:
         for method in args.methods:
             lambdas = ([None] if method in FIXED else
-                       args.mmd_lambdas if method in ("mmd", "cmmd") else args.lambdas)
+                       args.mmd_lambdas if method in MMD_METHODS else args.lambdas)
             jobs += [(method, seed, lam) for lam in lambdas]
     for i, (method, seed, lam) in enumerate(jobs):
         if (method, seed, lam) in done:

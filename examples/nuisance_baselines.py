@@ -40,7 +40,8 @@ _ADVERSARY_OPTIMIZERS = {"task": {"class_name": "Adam", "config": {"learning_rat
 # (4 epochs unless named), so its row does not change when the published
 # recipe does. The network of the first
 # forgetting rows: 128-d embedding, no batch norm, unconditional objective.
-_NET128 = {"feature_dim": 128, "batch_norm": False, "condition_on_label": False}
+_NET128 = {"feature_dim": 128, "batch_norm": False, "condition_on_label": False,
+           "mmd_weight": 0.0}
 
 
 def _lambda(value, epochs=4):
@@ -77,6 +78,16 @@ def _cmmd_batch(batch, learning_rate, lam=10.0, seed=0, **model):
             "train": {**_lambda(lam, 16), "batch_size": batch, "seed": seed}}
 
 
+def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, **compile_extra):
+    # the fifth preset's network and objective (8-d, batch norm, label-conditioned
+    # adversary through gradient reversal + class-conditional MMD, 16 epochs);
+    # mmd_weight=0: the adversary alone
+    return {"model": {**_NET128, **_CMMD, "feature_dim": 8, "adversary": "reversal",
+                      "mmd_weight": mmd_weight},
+            "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "joint", **compile_extra},
+            "train": {**_lambda(lam, 16), "seed": seed}}
+
+
 _CONFUSION = {"game": "alternating", "steps": {"adversary": 2}}
 _BN = {"batch_norm": True}
 _CMMD = {"batch_norm": True, "condition_on_label": True}
@@ -104,7 +115,9 @@ VARIANTS = {
         "cmmd_batch_norm_dim8_lambda5_8_epochs": _mmd(5.0, 8, **_CMMD, feature_dim=8),
         "cmmd_batch_norm_dim8_lambda10_8_epochs": _mmd(10.0, 8, **_CMMD, feature_dim=8),
         "plain_dim128_16_epochs": _plain(16),
-        "cmmd_batch_norm_dim8_lambda10_16_epochs": _mmd(10.0, 16, **_CMMD, feature_dim=8),  # = preset
+        "cmmd_batch_norm_dim8_lambda10_16_epochs": _mmd(10.0, 16, **_CMMD, feature_dim=8),  # 4th
+        "cmmd_batch_norm_dim8_lambda10_16_epochs_seed1": {
+            **_mmd(10.0, 16, **_CMMD, feature_dim=8), "train": {**_lambda(10.0, 16), "seed": 1}},
         "cmmd_batch_norm_dim8_lambda20_16_epochs": _mmd(20.0, 16, **_CMMD, feature_dim=8),
         "cmmd_batch512": _cmmd_batch(512, 0.002),
         "cmmd_batch512_seed1": _cmmd_batch(512, 0.002, seed=1),
@@ -113,6 +126,11 @@ VARIANTS = {
         "cmmd_batch1024": _cmmd_batch(1024, 0.003),
         "cmmd_batch512_lambda40": _cmmd_batch(512, 0.002, lam=40.0),
         "cmmd_batch512_dim4": _cmmd_batch(512, 0.002, feature_dim=4),
+        "reversal_batch_norm_dim8_16_epochs": _hybrid(mmd_weight=0.0),
+        "hybrid": _hybrid(),  # = the published (fifth) preset
+        "hybrid_seed1": _hybrid(seed=1),
+        "hybrid_lambda2": _hybrid(lam=2.0, mmd_weight=5.0),  # MMD 10, reversal 2
+        "hybrid_alternating_adversary2": _hybrid(game="alternating", steps={"adversary": 2}),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
@@ -135,6 +153,7 @@ def variant_recipe(name, variant):
     if recipe["model"].get("adversary") in ("none", "mmd"):
         recipe["compile"]["optimizers"].pop("adversary", None)
         recipe["compile"].pop("steps", None)
+        recipe["model"].pop("mmd_weight", None)  # only next to an adversary
     return recipe
 
 
@@ -143,6 +162,7 @@ def baseline_recipe(name):
     recipe["name"] = f"{name}_erm"
     recipe["model"]["adversary"] = "none"
     recipe["model"]["condition_on_label"] = False
+    recipe["model"].pop("mmd_weight", None)
     recipe["compile"]["optimizers"].pop("adversary", None)
     recipe["compile"]["game"] = "joint"  # one player: every rule is plain gradient descent
     recipe["compile"].pop("steps", None)

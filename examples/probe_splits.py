@@ -8,6 +8,8 @@ Usage:
     # a variant of the same network trained by nuisance_baselines.py --variants cmmd_batch512:
     taskset -c 1 python examples/probe_splits.py \
         --weights runs/baselines/forget_fashion_mnist_cmmd_batch512/final.weights.h5
+    # any exported forgetting model (its own recipe, e.g. another objective):
+    taskset -c 1 python examples/probe_splits.py --export runs/x/fh/forget_hybrid
 """
 
 import argparse
@@ -31,12 +33,24 @@ def main():
     parser.add_argument("--name", default="forget_fashion_mnist")
     parser.add_argument("--weights", default="pretrained",
                         help="a .weights.h5 file of the same network (default: the preset's)")
+    parser.add_argument("--export", default=None,
+                        help="a folder written by `advzoo train --export --export-dir`: its "
+                             "config.json recipe and model.weights.h5 (instead of --name/--weights)")
     parser.add_argument("--splits", type=int, default=4)
     parser.add_argument("--probe", choices=("mlp", "linear"), default="mlp")
     args = parser.parse_args()
     if args.splits < 1:
         parser.error("--splits must be >= 1")
-    model = advzoo.load(args.name, weights=args.weights)
+    if args.export:
+        from advzoo.training import build_model
+
+        folder = Path(args.export)
+        recipe = json.loads((folder / "config.json").read_text())["recipe"]
+        model = build_model(recipe)
+        model.load_weights(folder / "model.weights.h5")
+        args.name, args.weights = recipe["name"], str(folder / "model.weights.h5")
+    else:
+        model = advzoo.load(args.name, weights=args.weights)
     x, _, source = _forget_arrays("test")
     features = model.features(adata.to_float(x))
     probe = mlp_probe if args.probe == "mlp" else linear_probe

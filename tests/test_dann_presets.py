@@ -130,7 +130,7 @@ def test_dann_hypermodel_lambda_range_holds_the_recipe_strength():
 
     for name in ("dann_fashion_mnist_m", "forget_fashion_mnist"):
         recipe = small(name)
-        lam = recipe["train"]["lambda_schedule"]["lambda_max"]  # 0.3 and 10
+        lam = recipe["train"]["lambda_schedule"]["lambda_max"]  # 0.3 and 1
         hp = kt.HyperParameters()
         DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(hp)
         space = {p.name: p for p in hp.space}["lambda_max"]
@@ -148,3 +148,14 @@ def test_dann_hypermodel_lambda_range_holds_the_recipe_strength():
         teacher.Fixed("target_consistency", 3.0)
         model = DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(teacher)
         assert model.target_consistency == 3.0 and model.task_optimizer.use_ema
+        # an MMD next to the adversary (the forgetting recipe): its weight is searched
+        # around the recipe's own; recipes without one get no such hyperparameter
+        weight = recipe["model"].get("mmd_weight", 0.0)
+        assert ("mmd_weight" in hp) == (weight > 0)
+        if weight:
+            space = {p.name: p for p in hp.space}["mmd_weight"]
+            assert space.min_value < weight < space.max_value and hp.get("mmd_weight") == weight
+            strong = kt.HyperParameters()
+            strong.Fixed("mmd_weight", 3 * weight)
+            model = DANNHyperModel(recipe, (None, None), steps_per_epoch=3).build(strong)
+            assert model.mmd_weight == 3 * weight and model.adversary == "reversal"
