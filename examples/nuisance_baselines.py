@@ -118,6 +118,8 @@ VARIANTS = {
         "cmmd_batch_norm_dim8_lambda10_16_epochs": _mmd(10.0, 16, **_CMMD, feature_dim=8),  # 4th
         "cmmd_batch_norm_dim8_lambda10_16_epochs_seed1": {
             **_mmd(10.0, 16, **_CMMD, feature_dim=8), "train": {**_lambda(10.0, 16), "seed": 1}},
+        "cmmd_batch_norm_dim8_lambda10_16_epochs_seed2": {
+            **_mmd(10.0, 16, **_CMMD, feature_dim=8), "train": {**_lambda(10.0, 16), "seed": 2}},
         "cmmd_batch_norm_dim8_lambda20_16_epochs": _mmd(20.0, 16, **_CMMD, feature_dim=8),
         "cmmd_batch512": _cmmd_batch(512, 0.002),
         "cmmd_batch512_seed1": _cmmd_batch(512, 0.002, seed=1),
@@ -129,6 +131,7 @@ VARIANTS = {
         "reversal_batch_norm_dim8_16_epochs": _hybrid(mmd_weight=0.0),
         "hybrid": _hybrid(),  # = the published (fifth) preset
         "hybrid_seed1": _hybrid(seed=1),
+        "hybrid_seed2": _hybrid(seed=2),
         "hybrid_lambda2": _hybrid(lam=2.0, mmd_weight=5.0),  # MMD 10, reversal 2
         "hybrid_alternating_adversary2": _hybrid(game="alternating", steps={"adversary": 2}),
     },

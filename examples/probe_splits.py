@@ -10,6 +10,14 @@ Usage:
         --weights runs/baselines/forget_fashion_mnist_cmmd_batch512/final.weights.h5
     # any exported forgetting model (its own recipe, e.g. another objective):
     taskset -c 1 python examples/probe_splits.py --export runs/x/fh/forget_hybrid
+    # what the classifier's own outputs (class probabilities) say about the source:
+    taskset -c 1 python examples/probe_splits.py --inputs probabilities
+
+An embedding cannot say less about the source than the class probabilities
+computed from it (a function of it) do; when the two sources are not
+classified equally well, those probabilities carry a little of it, so the
+`probabilities` score is, up to the probe's own noise, a floor for the
+embedding's score at that model's class accuracies.
 """
 
 import argparse
@@ -38,6 +46,9 @@ def main():
                              "config.json recipe and model.weights.h5 (instead of --name/--weights)")
     parser.add_argument("--splits", type=int, default=4)
     parser.add_argument("--probe", choices=("mlp", "linear"), default="mlp")
+    parser.add_argument("--inputs", choices=("features", "probabilities"), default="features",
+                        help="probe the embedding (model.features) or the class "
+                             "probabilities the model predicts from it")
     args = parser.parse_args()
     if args.splits < 1:
         parser.error("--splits must be >= 1")
@@ -52,10 +63,13 @@ def main():
     else:
         model = advzoo.load(args.name, weights=args.weights)
     x, _, source = _forget_arrays("test")
-    features = model.features(adata.to_float(x))
+    images = adata.to_float(x)
+    features = (model.features(images) if args.inputs == "features"
+                else np.asarray(model.predict(images, batch_size=512, verbose=0)))
     probe = mlp_probe if args.probe == "mlp" else linear_probe
     scores = [round(split_probe(features, source, probe, seed=k), 4) for k in range(args.splits)]
-    print(json.dumps({"name": args.name, "weights": args.weights, "probe": args.probe, "splits": scores,
+    print(json.dumps({"name": args.name, "weights": args.weights, "probe": args.probe,
+                      "inputs": args.inputs, "splits": scores,
                       "mean": round(float(np.mean(scores)), 4),
                       "std": round(float(np.std(scores)), 4), "chance": 0.5}))
 
