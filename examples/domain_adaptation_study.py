@@ -290,7 +290,10 @@ def summarise(results):
                 picks = [max(by[(method, s)], key=lambda r: r[criterion]) for s in complete]
                 rows[method][criterion] = ([p["target_test"] for p in picks],
                                            [p["lambda_max"] for p in picks])
-    low, high = np.mean(rows["source_only"]["fixed"][0]), np.mean(rows["oracle"]["fixed"][0])
+    # the gap needs both ends; a file of adaptation runs alone (seeds run apart,
+    # merged later) is summarised without it
+    ends = [rows.get(m, {}).get("fixed", ([], None))[0] for m in ("source_only", "oracle")]
+    low, high = (float(np.mean(e)) if e else None for e in ends)
     summary = {}
     for method, crits in rows.items():
         for crit, (vals, lambdas) in crits.items():
@@ -298,7 +301,9 @@ def summarise(results):
                 continue
             summary[f"{method}/{crit}"] = {
                 "mean": round(float(np.mean(vals)), 4), "std": round(float(np.std(vals)), 4),
-                "n": len(vals), "gap_closed": round(float((np.mean(vals) - low) / (high - low)), 3),
+                "n": len(vals),
+                "gap_closed": (None if low is None or high is None else
+                               round(float((np.mean(vals) - low) / (high - low)), 3)),
                 "lambdas": lambdas}
     return summary
 
@@ -313,8 +318,9 @@ def markdown(summary):
         lams = ", ".join(str(x) for x in s["lambdas"]) if s["lambdas"] else crit.replace(
             "lambda=", "") if crit.startswith("lambda=") else "-"
         crit = "fixed" if crit.startswith("lambda=") else crit
+        gap = "-" if s["gap_closed"] is None else f"{100 * s['gap_closed']:.0f}%"
         lines.append(f"| {method} | {names[crit]} | {100 * s['mean']:.1f} ± {100 * s['std']:.1f} "
-                     f"(n={s['n']}) | {100 * s['gap_closed']:.0f}% | {lams} |")
+                     f"(n={s['n']}) | {gap} | {lams} |")
     return "\n".join(lines)
 
 
