@@ -1,6 +1,7 @@
 """Fashion-MNIST -> Fashion-MNIST-M: source-only, DANN, prediction-conditioned
 DANN (CDAN-style), MMD (DAN, or class-conditional), DANN with
-target entropy/diversity terms, with or without a mean teacher, the mean
+target entropy/diversity terms, with or without a mean teacher (and the
+same with MMD in place of the adversary), the mean
 teacher alone, and a target-trained oracle, same network and
 budget, several seeds, with model selection done three ways.
 

@@ -5,13 +5,14 @@ probes on other splits of the same 20,000 frozen test embeddings.
 Usage:
     taskset -c 1 python examples/probe_splits.py                      # the published preset
     taskset -c 1 python examples/probe_splits.py --splits 8 --probe linear
-    # a variant of the same network trained by nuisance_baselines.py --variants cmmd_batch512:
-    taskset -c 1 python examples/probe_splits.py \
-        --weights runs/baselines/forget_fashion_mnist_cmmd_batch512/final.weights.h5
-    # any exported forgetting model (its own recipe, e.g. another objective):
-    taskset -c 1 python examples/probe_splits.py --export runs/x/fh/forget_hybrid
+    # any trained forgetting model, with its own recipe (e.g. another objective):
+    # a variant trained by nuisance_baselines.py --variants cmmd_batch512, or a
+    # folder written by `advzoo train --export --export-dir`
+    taskset -c 1 python examples/probe_splits.py --run runs/baselines/forget_fashion_mnist_cmmd_batch512
     # what the classifier's own outputs (class probabilities) say about the source:
     taskset -c 1 python examples/probe_splits.py --inputs probabilities
+    # the same probes on the training images' embeddings (is what is left overfitting?):
+    taskset -c 1 python examples/probe_splits.py --split train
 
 An embedding cannot say less about the source than the class probabilities
 computed from it (a function of it) do; when the two sources are not
@@ -41,35 +42,45 @@ def main():
     parser.add_argument("--name", default="forget_fashion_mnist")
     parser.add_argument("--weights", default="pretrained",
                         help="a .weights.h5 file of the same network (default: the preset's)")
-    parser.add_argument("--export", default=None,
-                        help="a folder written by `advzoo train --export --export-dir`: its "
-                             "config.json recipe and model.weights.h5 (instead of --name/--weights)")
+    parser.add_argument("--run", default=None,
+                        help="a training run's folder (recipe.json, final.weights.h5) or an "
+                             "export's (config.json, model.weights.h5): that model, built "
+                             "from its own recipe (instead of --name/--weights)")
     parser.add_argument("--splits", type=int, default=4)
     parser.add_argument("--probe", choices=("mlp", "linear"), default="mlp")
+    parser.add_argument("--split", choices=("train", "validation", "test"), default="test",
+                        help="whose images: clean and textured garments of this split")
     parser.add_argument("--inputs", choices=("features", "probabilities"), default="features",
                         help="probe the embedding (model.features) or the class "
                              "probabilities the model predicts from it")
     args = parser.parse_args()
     if args.splits < 1:
         parser.error("--splits must be >= 1")
-    if args.export:
+    if args.run:
         from advzoo.training import build_model
 
-        folder = Path(args.export)
-        recipe = json.loads((folder / "config.json").read_text())["recipe"]
+        folder = Path(args.run)
+        export = (folder / "config.json").exists()
+        weights = folder / ("model.weights.h5" if export else "final.weights.h5")
+        if not weights.exists():
+            parser.error(f"--run {folder}: no {weights.name} there (a finished training run "
+                         "has final.weights.h5, an export model.weights.h5)")
+        recipe = json.loads((folder / ("config.json" if export else "recipe.json")).read_text())
+        recipe = recipe["recipe"] if export else recipe
         model = build_model(recipe)
-        model.load_weights(folder / "model.weights.h5")
-        args.name, args.weights = recipe["name"], str(folder / "model.weights.h5")
+        model.load_weights(weights)
+        args.name, args.weights = recipe["name"], str(weights)
     else:
         model = advzoo.load(args.name, weights=args.weights)
-    x, _, source = _forget_arrays("test")
+    x, _, source = _forget_arrays(args.split)
     images = adata.to_float(x)
     features = (model.features(images) if args.inputs == "features"
                 else np.asarray(model.predict(images, batch_size=512, verbose=0)))
     probe = mlp_probe if args.probe == "mlp" else linear_probe
     scores = [round(split_probe(features, source, probe, seed=k), 4) for k in range(args.splits)]
     print(json.dumps({"name": args.name, "weights": args.weights, "probe": args.probe,
-                      "inputs": args.inputs, "splits": scores,
+                      "inputs": args.inputs, "split": args.split,
+                      "splits": scores,
                       "mean": round(float(np.mean(scores)), 4),
                       "std": round(float(np.std(scores)), 4), "chance": 0.5}))
 
