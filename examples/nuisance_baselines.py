@@ -134,6 +134,7 @@ VARIANTS = {
         "hybrid_seed2": _hybrid(seed=2),
         "hybrid_lambda2": _hybrid(lam=2.0, mmd_weight=5.0),  # MMD 10, reversal 2
         "hybrid_alternating_adversary2": _hybrid(game="alternating", steps={"adversary": 2}),
+        "hybrid_mmd20": _hybrid(mmd_weight=20.0),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
