@@ -135,6 +135,7 @@ VARIANTS = {
         "hybrid_lambda2": _hybrid(lam=2.0, mmd_weight=5.0),  # MMD 10, reversal 2
         "hybrid_alternating_adversary2": _hybrid(game="alternating", steps={"adversary": 2}),
         "hybrid_mmd20": _hybrid(mmd_weight=20.0),
+        "hybrid_augmented": {**_hybrid(), "model": {**_hybrid()["model"], "augment": "intensity"}},
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
