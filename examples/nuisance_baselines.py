@@ -61,10 +61,11 @@ def _plain(epochs, **model):
             "train": {"lambda_schedule": None, "epochs": epochs}}
 
 
-def _mmd(lam, epochs=4, **model):
+def _mmd(lam, epochs=4, seed=None, **model):
+    train = _lambda(lam, epochs) if seed is None else {**_lambda(lam, epochs), "seed": seed}
     return {"model": {**_NET128, "adversary": "mmd", **model},
             "compile": {"optimizers": {"task": _ADVERSARY_OPTIMIZERS["task"]}, "game": "joint"},
-            "train": _lambda(lam, epochs)}
+            "train": train}
 
 
 def _cmmd_batch(batch, learning_rate, lam=10.0, seed=0, **model):
@@ -78,12 +79,12 @@ def _cmmd_batch(batch, learning_rate, lam=10.0, seed=0, **model):
             "train": {**_lambda(lam, 16), "batch_size": batch, "seed": seed}}
 
 
-def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, **compile_extra):
+def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, model=None, **compile_extra):
     # the fifth preset's network and objective (8-d, batch norm, label-conditioned
     # adversary through gradient reversal + class-conditional MMD, 16 epochs);
     # mmd_weight=0: the adversary alone
     return {"model": {**_NET128, **_CMMD, "feature_dim": 8, "adversary": "reversal",
-                      "mmd_weight": mmd_weight},
+                      "mmd_weight": mmd_weight, **(model or {})},
             "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "joint", **compile_extra},
             "train": {**_lambda(lam, 16), "seed": seed}}
 
@@ -116,10 +117,8 @@ VARIANTS = {
         "cmmd_batch_norm_dim8_lambda10_8_epochs": _mmd(10.0, 8, **_CMMD, feature_dim=8),
         "plain_dim128_16_epochs": _plain(16),
         "cmmd_batch_norm_dim8_lambda10_16_epochs": _mmd(10.0, 16, **_CMMD, feature_dim=8),  # 4th
-        "cmmd_batch_norm_dim8_lambda10_16_epochs_seed1": {
-            **_mmd(10.0, 16, **_CMMD, feature_dim=8), "train": {**_lambda(10.0, 16), "seed": 1}},
-        "cmmd_batch_norm_dim8_lambda10_16_epochs_seed2": {
-            **_mmd(10.0, 16, **_CMMD, feature_dim=8), "train": {**_lambda(10.0, 16), "seed": 2}},
+        "cmmd_batch_norm_dim8_lambda10_16_epochs_seed1": _mmd(10.0, 16, 1, **_CMMD, feature_dim=8),
+        "cmmd_batch_norm_dim8_lambda10_16_epochs_seed2": _mmd(10.0, 16, 2, **_CMMD, feature_dim=8),
         "cmmd_batch_norm_dim8_lambda20_16_epochs": _mmd(20.0, 16, **_CMMD, feature_dim=8),
         "cmmd_batch512": _cmmd_batch(512, 0.002),
         "cmmd_batch512_seed1": _cmmd_batch(512, 0.002, seed=1),
@@ -135,7 +134,7 @@ VARIANTS = {
         "hybrid_lambda2": _hybrid(lam=2.0, mmd_weight=5.0),  # MMD 10, reversal 2
         "hybrid_alternating_adversary2": _hybrid(game="alternating", steps={"adversary": 2}),
         "hybrid_mmd20": _hybrid(mmd_weight=20.0),
-        "hybrid_augmented": {**_hybrid(), "model": {**_hybrid()["model"], "augment": "intensity"}},
+        "hybrid_augmented": _hybrid(model={"augment": "intensity"}),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
