@@ -331,6 +331,36 @@ def test_mmd_weight_adds_the_weighted_group_mmd_next_to_the_adversary():
             tiny(**{"mmd_weight": 1.0, **bad})
 
 
+def test_condition_adversary_sets_what_the_adversary_sees_apart_from_the_mmd():
+    from advzoo.models.dann.dann_schedules import group_mk_mmd
+
+    x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
+    a = np.arange(32) // 16
+    # class-conditional MMD next to an adversary that sees the features only
+    model = tiny(condition_on_label=True, condition_adversary=False, mmd_weight=2.0,
+                 lambda_=0.5)
+    assert model.adversary_head.inputs[0].shape[-1] == 8  # features, no one-hot label
+    assert tiny(condition_on_label=True).adversary_head.inputs[0].shape[-1] == 18
+    assert tiny(condition_adversary=True).adversary_head.inputs[0].shape[-1] == 18
+    batch = model.prepare_batch((tf.constant(x), tf.constant(y), tf.constant(a)))
+    f = model.backbone(batch[0], training=False)
+    logits = model.adversary_head(f)
+    ce = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(a, logits))
+    assert float(model.adversary_loss(batch, training=False)[0]) == pytest.approx(ce, rel=1e-5)
+    af = a.astype("float32")
+    cmmd = float(group_mk_mmd(f, 1.0 - af, af, labels=np.eye(10, dtype="float32")[y]))
+    marginal = float(group_mk_mmd(f, 1.0 - af, af))
+    assert abs(cmmd - marginal) > 1e-3 * marginal  # the two MMDs differ on this batch
+    out = model._forward(batch, training=False)
+    assert float(out["mmd"]) == pytest.approx(cmmd, rel=1e-4)  # still class-conditional
+    assert model.predict_nuisance(x).shape == (32, 2)  # no labels needed
+    restored = DomainAdversarialNet.from_config(model.get_config())
+    assert restored.condition_adversary is False and restored.condition_on_label
+    assert DomainAdversarialNet.from_config(tiny().get_config()).condition_adversary is None
+    with pytest.raises(ValueError, match="condition_adversary sets what an adversary"):
+        tiny(adversary="mmd", condition_adversary=False)
+
+
 def test_mmd_weight_shrinks_the_feature_mmd_in_training():
     """Same init, data and adversary; the run with the MMD term ends with
     source and target features closer in MMD."""

@@ -112,6 +112,12 @@ class DomainAdversarialNet(AdversarialGame):
             distributions without a saddle point, the adversary (a learned,
             non-linear critic) chases what the fixed kernels miss. Both
             follow the same `lambda` schedule; 0 disables it.
+        condition_adversary: `None` (the adversary sees the label exactly
+            when `condition_on_label`), or `True` / `False` to set it for the
+            adversary alone -- e.g. a class-conditional MMD (which must not
+            mix classes) next to an *unconditional* adversary, which removes
+            what a probe on the features alone can read: the marginal
+            `p(source | features)`, not `p(source | features, class)`.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -126,7 +132,8 @@ class DomainAdversarialNet(AdversarialGame):
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
-                 target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0, **kwargs):
+                 target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0,
+                 condition_adversary=None, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -154,6 +161,12 @@ class DomainAdversarialNet(AdversarialGame):
         self.width, self.feature_dim, self.hidden = int(width), int(feature_dim), int(hidden)
         self.adversary = adversary
         self.condition_on_label = bool(condition_on_label)
+        if condition_adversary is not None and adversary not in ("reversal", "confusion"):
+            raise ValueError(f"condition_adversary sets what an adversary ('reversal' or "
+                             f"'confusion') sees; adversary={adversary!r} has none (got "
+                             f"condition_adversary={condition_adversary!r}).")
+        self.condition_adversary = (None if condition_adversary is None
+                                    else bool(condition_adversary))
         self.input_norm, self.batch_norm = input_norm, bool(batch_norm)
         self.target_entropy, self.target_diversity = float(target_entropy), float(target_diversity)
         if augment not in AUGMENTATIONS:
@@ -178,12 +191,18 @@ class DomainAdversarialNet(AdversarialGame):
                                        self.batch_norm)
         self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
                                      activation="softmax", name="classifier")
-        adv_in = self.feature_dim + (self.num_classes if self.condition_on_label
-                                     and adversary in ("reversal", "confusion") else 0)
+        adv_in = self.feature_dim + (self.num_classes if self._adversary_sees_label else 0)
         self.adversary_head = build_head(adv_in, self.num_nuisance, self.hidden, depth=2,
                                          name="adversary_head")
         self.reversal = GradientReversal(lambda_, name="reversal")
         self.built = True
+
+    @property
+    def _adversary_sees_label(self):
+        if self.adversary not in ("reversal", "confusion"):
+            return False
+        return (self.condition_on_label if self.condition_adversary is None
+                else self.condition_adversary)
 
     # ------------------------------------------------------------ inference
     def call(self, x, training=False):
@@ -202,7 +221,7 @@ class DomainAdversarialNet(AdversarialGame):
             raise ValueError(f"adversary={self.adversary!r} trains no nuisance classifier; "
                              "probe the features instead (advzoo.metrics.probes).")
         f = self.features(x, batch_size)
-        if self.condition_on_label:
+        if self._adversary_sees_label:
             if labels is None:
                 raise ValueError("This adversary is conditioned on the label: pass labels=.")
             labels = np.asarray(labels)
@@ -244,7 +263,7 @@ class DomainAdversarialNet(AdversarialGame):
                                    * scale_loss_for_distribution(consistency))
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
-            if self.condition_on_label:
+            if self._adversary_sees_label:
                 g = ops.concatenate([g, self._label_input(y, probs, labelled)], -1)
             logits = self.adversary_head(g, training=training)
             adv_ce = keras.losses.sparse_categorical_crossentropy(a, logits, from_logits=True)
@@ -443,7 +462,7 @@ class DomainAdversarialNet(AdversarialGame):
                 "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth,
                 "target_consistency": self.target_consistency,
                 "consistency_threshold": self.consistency_threshold,
-                "mmd_weight": self.mmd_weight}
+                "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary}
 
 
 def nuisance_balancing_weights(labels, nuisance):
