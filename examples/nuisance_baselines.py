@@ -79,14 +79,19 @@ def _cmmd_batch(batch, learning_rate, lam=10.0, seed=0, **model):
             "train": {**_lambda(lam, 16), "batch_size": batch, "seed": seed}}
 
 
-def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, model=None, **compile_extra):
+def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, model=None, batch=None, task_lr=None,
+            **compile_extra):
     # the fifth preset's network and objective (8-d, batch norm, label-conditioned
     # adversary through gradient reversal + class-conditional MMD, 16 epochs);
     # mmd_weight=0: the adversary alone
+    optimizers = _ADVERSARY_OPTIMIZERS if task_lr is None else {
+        **_ADVERSARY_OPTIMIZERS,
+        "task": {"class_name": "Adam", "config": {"learning_rate": task_lr}}}
     return {"model": {**_NET128, **_CMMD, "feature_dim": 8, "adversary": "reversal",
                       "mmd_weight": mmd_weight, **(model or {})},
-            "compile": {"optimizers": _ADVERSARY_OPTIMIZERS, "game": "joint", **compile_extra},
-            "train": {**_lambda(lam, 16), "seed": seed}}
+            "compile": {"optimizers": optimizers, "game": "joint", **compile_extra},
+            "train": {**_lambda(lam, 16), "seed": seed,
+                      **({"batch_size": batch} if batch else {})}}
 
 
 _CONFUSION = {"game": "alternating", "steps": {"adversary": 2}}
@@ -135,6 +140,25 @@ VARIANTS = {
         "hybrid_alternating_adversary2": _hybrid(game="alternating", steps={"adversary": 2}),
         "hybrid_mmd20": _hybrid(mmd_weight=20.0),
         "hybrid_augmented": _hybrid(model={"augment": "intensity"}),
+        # the adversary sees the features alone (what the probe sees); the MMD
+        # stays class-conditional -- and both unconditional
+        "hybrid_unconditional_adversary": _hybrid(model={"condition_adversary": False}),
+        "hybrid_unconditional": _hybrid(model={"condition_on_label": False}),
+        # twice the conv width, against the plain 128-d network of that width
+        "hybrid_width32": _hybrid(model={"width": 32}),
+        "plain_dim128_width32_16_epochs": _plain(16, width=32),
+        # batches of 512 (task learning rate 0.002), two seeds
+        "hybrid_batch512": _hybrid(batch=512, task_lr=0.002),
+        "hybrid_batch512_seed1": _hybrid(batch=512, task_lr=0.002, seed=1),
+        # update rules of the game engine against the orbiting of the seed
+        "hybrid_lookahead": _hybrid(game={"name": "lookahead",
+                                          "config": {"inner": "joint", "k": 5, "alpha": 0.5}}),
+        "hybrid_optimistic": _hybrid(game="optimistic"),
+        "hybrid_extragradient": _hybrid(game="extragradient"),
+        "hybrid_consensus": _hybrid(game="consensus"),
+        # the unconditional adversary 3x stronger (MMD weight 10/3 x lambda 3 = 10)
+        "hybrid_unconditional_adversary_lambda3": _hybrid(
+            lam=3.0, mmd_weight=10.0 / 3, model={"condition_adversary": False}),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},

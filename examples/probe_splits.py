@@ -13,6 +13,9 @@ Usage:
     taskset -c 1 python examples/probe_splits.py --inputs probabilities
     # the same probes on the training images' embeddings (is what is left overfitting?):
     taskset -c 1 python examples/probe_splits.py --split train
+    # what "chance" looks like for this probe protocol: the same embedding with
+    # the source labels shuffled (a fresh shuffle per split), nothing to find
+    taskset -c 1 python examples/probe_splits.py --shuffled-sources --splits 8
 
 An embedding cannot say less about the source than the class probabilities
 computed from it (a function of it) do; when the two sources are not
@@ -33,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import advzoo  # noqa: E402
 from advzoo import data as adata  # noqa: E402
-from advzoo.metrics.probes import linear_probe, mlp_probe, split_probe  # noqa: E402
+from advzoo.metrics.probes import knn_accuracy, linear_probe, mlp_probe, split_probe  # noqa: E402
 from advzoo.models.dann.dann_presets import _forget_arrays  # noqa: E402
 
 
@@ -47,15 +50,25 @@ def main():
                              "export's (config.json, model.weights.h5): that model, built "
                              "from its own recipe (instead of --name/--weights)")
     parser.add_argument("--splits", type=int, default=4)
-    parser.add_argument("--probe", choices=("mlp", "linear"), default="mlp")
+    parser.add_argument("--probe", choices=("mlp", "linear", "knn"), default="mlp")
+    parser.add_argument("--hidden", type=int, default=256, help="MLP probe: hidden units")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="probe training epochs (default: the metric's own, MLP 30, "
+                             "linear 200)")
+    parser.add_argument("--k", type=int, default=25, help="knn probe: neighbours that vote")
     parser.add_argument("--split", choices=("train", "validation", "test"), default="test",
                         help="whose images: clean and textured garments of this split")
     parser.add_argument("--inputs", choices=("features", "probabilities"), default="features",
                         help="probe the embedding (model.features) or the class "
                              "probabilities the model predicts from it")
+    parser.add_argument("--shuffled-sources", action="store_true",
+                        help="shuffle the source labels (seed = split) before fitting: the "
+                             "probe's score when there is nothing to find")
     args = parser.parse_args()
     if args.splits < 1:
         parser.error("--splits must be >= 1")
+    if args.hidden < 1 or args.k < 1 or (args.epochs is not None and args.epochs < 1):
+        parser.error("--hidden, --k and --epochs must be >= 1")
     if args.run:
         from advzoo.training import build_model
 
@@ -76,10 +89,21 @@ def main():
     images = adata.to_float(x)
     features = (model.features(images) if args.inputs == "features"
                 else np.asarray(model.predict(images, batch_size=512, verbose=0)))
-    probe = mlp_probe if args.probe == "mlp" else linear_probe
-    scores = [round(split_probe(features, source, probe, seed=k), 4) for k in range(args.splits)]
+    probe, options = {"mlp": (mlp_probe, {"hidden": args.hidden}), "linear": (linear_probe, {}),
+                      "knn": (knn_accuracy, {"k": args.k})}[args.probe]
+    if args.epochs is not None and args.probe != "knn":
+        options["epochs"] = args.epochs
+
+    def sources(k):
+        return (np.random.default_rng(1000 + k).permutation(source) if args.shuffled_sources
+                else source)
+
+    scores = [round(split_probe(features, sources(k), probe, seed=k, **options), 4)
+              for k in range(args.splits)]
     print(json.dumps({"name": args.name, "weights": args.weights, "probe": args.probe,
+                      "options": options,
                       "inputs": args.inputs, "split": args.split,
+                      "shuffled_sources": args.shuffled_sources,
                       "splits": scores,
                       "mean": round(float(np.mean(scores)), 4),
                       "std": round(float(np.std(scores)), 4), "chance": 0.5}))

@@ -48,3 +48,55 @@ def test_domain_adaptation_summary_of_adaptation_runs_alone_has_no_gap():
     assert "| mmd | none (fixed lambda) | 74.0 ± 1.0 (n=2) | - | 1.0 |" in study.markdown(summary)
     # the MMD variant of the preset's objective is weighted by the MMD grid
     assert "mmd_mt" in study.MMD_METHODS and study.METHODS["mmd_mt"][1]["adversary"] == "mmd"
+
+
+def _baselines():
+    spec = importlib.util.spec_from_file_location(
+        "nuisance_baselines", ROOT / "examples" / "nuisance_baselines.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_forgetting_variant_the_readme_names_exists_and_builds():
+    """The README's reproduce commands name variants of nuisance_baselines.py:
+    each must exist, and every variant's recipe must build and compile."""
+    import re
+
+    from advzoo.training import build_model
+
+    baselines = _baselines()
+    readme = (ROOT / "README.md").read_text()
+    listed = readme[readme.index("NAME`, NAME one of"):readme.index("The probe splits:")]
+    names = set(re.findall(r"`([a-z0-9_]+)`", listed))
+    known = set(baselines.VARIANTS["forget_fashion_mnist"])
+    assert len(names) > 30 and names <= known, sorted(names - known)
+    for preset, variants in baselines.VARIANTS.items():
+        for variant in variants:
+            recipe = baselines.variant_recipe(preset, variant)
+            model = build_model(recipe)
+            assert model.adversary == recipe["model"].get("adversary", "reversal"), variant
+
+
+def test_forget_tradeoff_plots_rows_and_rejects_files_without_them(tmp_path):
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "forget_tradeoff", ROOT / "examples" / "forget_tradeoff.py")
+    tradeoff = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tradeoff)
+    probe = tradeoff.PROBE
+    rows = {"forget_fashion_mnist_plain_dim128_16_epochs": {"class_accuracy": 0.87, probe: 0.95},
+            "forget_fashion_mnist_hybrid": {"class_accuracy": 0.85, probe: 0.55},
+            "forget_fashion_mnist_erm": {"class_accuracy": 0.85},  # no probe: left out
+            "forget_fashion_mnist": {"class_accuracy": 0.85, probe: 0.55}}
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows))
+    loaded = tradeoff.load_rows([path])
+    assert set(loaded) == {"plain_dim128_16_epochs", "hybrid", "forget_fashion_mnist"}
+    out = tradeoff.plot(loaded, tmp_path / "t.png", null={"mean": 0.5, "std": 0.004},
+                        floor={"mean": 0.51})
+    assert Path(out).stat().st_size > 10_000
+    (tmp_path / "empty.json").write_text(json.dumps({"x": {"class_accuracy": 0.8}}))
+    with pytest.raises(ValueError, match="no rows with class_accuracy"):
+        tradeoff.load_rows([tmp_path / "empty.json"])
