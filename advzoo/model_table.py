@@ -21,6 +21,7 @@ HEADLINE["dann"] = [("target_test_accuracy", "target test acc."),
                     ("class_accuracy", "class acc."),
                     ("source_probe_mlp", "source probe (MLP, chance 0.5)"),
                     ("source_probe_mlp_4_splits", "mean of 4 probe splits"),
+                    ("source_probe_mlp_100_epochs_4_splits", "probe trained 100 epochs"),
                     ("same_source_neighbours", "same-source 10-NN"),
                     ("reversed_test_accuracy", "reversed-colour acc."),
                     ("colour_probe_mlp", "colour probe (MLP, chance 0.1)")]
