@@ -8,12 +8,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _study():
-    spec = importlib.util.spec_from_file_location(
-        "domain_adaptation_study", ROOT / "examples" / "domain_adaptation_study.py")
+def _example(name):
+    """The module of `examples/<name>.py`."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _study():
+    return _example("domain_adaptation_study")
 
 
 def _row(method, seed, lam, test, source_val=0.8):
@@ -50,14 +54,6 @@ def test_domain_adaptation_summary_of_adaptation_runs_alone_has_no_gap():
     assert "mmd_mt" in study.MMD_METHODS and study.METHODS["mmd_mt"][1]["adversary"] == "mmd"
 
 
-def _baselines():
-    spec = importlib.util.spec_from_file_location(
-        "nuisance_baselines", ROOT / "examples" / "nuisance_baselines.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_forgetting_variant_the_readme_names_exists_and_builds():
     """The README's reproduce commands name variants of nuisance_baselines.py:
     each must exist, and every variant's recipe must build and compile."""
@@ -65,7 +61,7 @@ def test_every_forgetting_variant_the_readme_names_exists_and_builds():
 
     from advzoo.training import build_model
 
-    baselines = _baselines()
+    baselines = _example("nuisance_baselines")
     readme = (ROOT / "README.md").read_text()
     listed = readme[readme.index("NAME`, NAME one of"):readme.index("The probe splits:")]
     names = set(re.findall(r"`([a-z0-9_]+)`", listed))
@@ -81,10 +77,7 @@ def test_every_forgetting_variant_the_readme_names_exists_and_builds():
 def test_forget_tradeoff_plots_rows_and_rejects_files_without_them(tmp_path):
     import json
 
-    spec = importlib.util.spec_from_file_location(
-        "forget_tradeoff", ROOT / "examples" / "forget_tradeoff.py")
-    tradeoff = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tradeoff)
+    tradeoff = _example("forget_tradeoff")
     probe = tradeoff.PROBE
     rows = {"forget_fashion_mnist_plain_dim128_16_epochs": {"class_accuracy": 0.87, probe: 0.95},
             "forget_fashion_mnist_hybrid": {"class_accuracy": 0.85, probe: 0.55},
