@@ -80,7 +80,7 @@ def _cmmd_batch(batch, learning_rate, lam=10.0, seed=0, **model):
 
 
 def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, model=None, batch=None, task_lr=None,
-            **compile_extra):
+            epochs=16, **compile_extra):
     # the fifth preset's network and objective (8-d, batch norm, label-conditioned
     # adversary through gradient reversal + class-conditional MMD, 16 epochs);
     # mmd_weight=0: the adversary alone
@@ -90,7 +90,7 @@ def _hybrid(lam=1.0, mmd_weight=10.0, seed=0, model=None, batch=None, task_lr=No
     return {"model": {**_NET128, **_CMMD, "feature_dim": 8, "adversary": "reversal",
                       "mmd_weight": mmd_weight, **(model or {})},
             "compile": {"optimizers": optimizers, "game": "joint", **compile_extra},
-            "train": {**_lambda(lam, 16), "seed": seed,
+            "train": {**_lambda(lam, epochs), "seed": seed,
                       **({"batch_size": batch} if batch else {})}}
 
 
@@ -159,6 +159,9 @@ VARIANTS = {
         # the unconditional adversary 3x stronger (MMD weight 10/3 x lambda 3 = 10)
         "hybrid_unconditional_adversary_lambda3": _hybrid(
             lam=3.0, mmd_weight=10.0 / 3, model={"condition_adversary": False}),
+        # twice the budget, against plain training of twice the budget
+        "hybrid_32_epochs": _hybrid(epochs=32),
+        "plain_dim128_32_epochs": _plain(32),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},
