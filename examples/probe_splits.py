@@ -62,7 +62,7 @@ def main():
                         help="probe the embedding (model.features) or the class "
                              "probabilities the model predicts from it")
     parser.add_argument("--shuffled-sources", action="store_true",
-                        help="shuffle the source labels (seed = split) before fitting: the "
+                        help="shuffle the source labels (seed 1000 + split) before fitting: the "
                              "probe's score when there is nothing to find")
     args = parser.parse_args()
     if args.splits < 1:
