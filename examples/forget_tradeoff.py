@@ -19,11 +19,7 @@ Usage:
 
 import argparse
 import json
-import sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 PREFIX = "forget_fashion_mnist_"
 PROBE = "source_probe_mlp_4_splits"
