@@ -40,6 +40,25 @@ from advzoo.metrics.probes import knn_accuracy, linear_probe, mlp_probe, split_p
 from advzoo.models.dann.dann_presets import _forget_arrays  # noqa: E402
 
 
+def load_run(folder):
+    """The model of a training run's folder (recipe.json, final.weights.h5) or
+    an export's (config.json, model.weights.h5), built from its own recipe:
+    `(model, name, weights_path)`."""
+    from advzoo.training import build_model
+
+    folder = Path(folder)
+    export = (folder / "config.json").exists()
+    weights = folder / ("model.weights.h5" if export else "final.weights.h5")
+    if not weights.exists():
+        raise FileNotFoundError(f"--run {folder}: no {weights.name} there (a finished training "
+                                "run has final.weights.h5, an export model.weights.h5)")
+    recipe = json.loads((folder / ("config.json" if export else "recipe.json")).read_text())
+    recipe = recipe["recipe"] if export else recipe
+    model = build_model(recipe)
+    model.load_weights(weights)
+    return model, recipe["name"], str(weights)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="forget_fashion_mnist")
@@ -70,19 +89,10 @@ def main():
     if args.hidden < 1 or args.k < 1 or (args.epochs is not None and args.epochs < 1):
         parser.error("--hidden, --k and --epochs must be >= 1")
     if args.run:
-        from advzoo.training import build_model
-
-        folder = Path(args.run)
-        export = (folder / "config.json").exists()
-        weights = folder / ("model.weights.h5" if export else "final.weights.h5")
-        if not weights.exists():
-            parser.error(f"--run {folder}: no {weights.name} there (a finished training run "
-                         "has final.weights.h5, an export model.weights.h5)")
-        recipe = json.loads((folder / ("config.json" if export else "recipe.json")).read_text())
-        recipe = recipe["recipe"] if export else recipe
-        model = build_model(recipe)
-        model.load_weights(weights)
-        args.name, args.weights = recipe["name"], str(weights)
+        try:
+            model, args.name, args.weights = load_run(args.run)
+        except FileNotFoundError as error:
+            parser.error(str(error))
     else:
         model = advzoo.load(args.name, weights=args.weights)
     x, _, source = _forget_arrays(args.split)

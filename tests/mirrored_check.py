@@ -5,10 +5,11 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|dann_bn|dann_mt|bigan|aae]
+Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|dann_bn|dann_mt|dann_pairs|bigan|aae]
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch; `dann_im`:
 the same with target entropy and diversity terms; `dann_bn`: with batch norm;
-`dann_mt`: with a mean teacher, the optimizers averaging the weights.)
+`dann_mt`: with a mean teacher, the optimizers averaging the weights;
+`dann_pairs`: attribute batches with counterparts and `pair_weight`.)
 """
 
 import json
@@ -58,6 +59,8 @@ BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_da
             # mean-teacher consistency (no augmentation: deterministic): the teacher
             # reads the optimizer's moving averages on every replica
             "dann_mt": lambda: tiny_dann(target_consistency=5.0, consistency_threshold=0.0),
+            # counterfactual pairs: the pair term's batch statistics span the replicas
+            "dann_pairs": lambda: tiny_dann(pair_weight=2.0, condition_on_label=True),
             "bigan": tiny_bigan, "aae": tiny_aae}
 
 
@@ -86,6 +89,10 @@ def main(rule, kind="dcgan"):
         rng = np.random.default_rng(3)
         batch = (fake_images(16, seed=2), np.where(np.arange(16) % 2, rng.integers(0, 10, 16), -1),
                  rng.standard_normal((16, 4)).astype("float32"), rng.integers(0, 10, 16))
+    elif kind == "dann_pairs":  # (images, labels, nuisance, weights, counterparts)
+        rng, x = np.random.default_rng(3), fake_images(16, seed=2, shape=(12, 12, 3))
+        batch = (x, rng.integers(0, 10, 16), np.arange(16) % 2, np.ones(16, "float32"),
+                 np.clip(x * 0.5 + 0.3, -1, 1).astype("float32"))
     else:
         rng = np.random.default_rng(3)
         batch = ((fake_images(16, seed=2, shape=(12, 12, 3)), rng.integers(0, 10, 16)),

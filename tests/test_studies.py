@@ -93,3 +93,21 @@ def test_forget_tradeoff_plots_rows_and_rejects_files_without_them(tmp_path):
     (tmp_path / "empty.json").write_text(json.dumps({"x": {"class_accuracy": 0.8}}))
     with pytest.raises(ValueError, match="no rows with class_accuracy"):
         tradeoff.load_rows([tmp_path / "empty.json"])
+
+
+def test_forget_twins_measures_how_close_each_garment_and_its_textured_twin_are(tmp_path):
+    import numpy as np
+
+    twins = _example("forget_twins")
+
+    class SameGarmentSameEmbedding:  # forgot the source entirely, kept the garment
+        def features(self, x):
+            assert len(x) == 20000  # every test garment, clean then textured
+            table = np.random.default_rng(0).normal(size=(10000, 4))
+            return table[np.arange(len(x)) % 10000]
+
+    out = twins.twin_distances(SameGarmentSameEmbedding())
+    assert out["twins"] == 0.0
+    assert out["same_class"] == pytest.approx(1.0, abs=0.05)  # random garments: the spread
+    with pytest.raises(FileNotFoundError, match="no final.weights.h5 there"):
+        _example("probe_splits").load_run(tmp_path)

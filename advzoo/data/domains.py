@@ -143,11 +143,36 @@ def _make_fashion_mnist_m(split):
     domain_split = {"train": "target_train", "validation": "target_validation",
                     "test": "target_test"}[split]
     images, labels = _garments(domain_split)
-    rng = np.random.default_rng({"train": 101, "validation": 102, "test": 103}[split])
-    patches = _textures("test" if split == "test" else "train", len(images), rng)
-    blended = np.abs(patches - images[..., None].astype(np.float32))
-    out = np.clip(np.round(blended), 0, 255).astype(np.uint8)
+    out = texture_garments(images, "test" if split == "test" else "train",
+                           {"train": 101, "validation": 102, "test": 103}[split])
     return out, labels, np.ones(len(labels), np.int64)
+
+
+def texture_garments(images, pool="train", seed=0):
+    """Blends greyscale garments with colour textures the way `fashion_mnist_m`
+    is made: `|texture patch - garment|` per channel, one random patch per image.
+
+    `fashion_mnist_m` itself is this function on its garments (seeds 101-103);
+    with other garments or seeds it gives *counterfactual* textured versions of
+    any Fashion-MNIST image -- e.g. the textured twin of a clean training garment.
+
+    Args:
+        images: uint8 `(N, 28, 28)` greyscale garments.
+        pool: `"train"` or `"test"`: which (disjoint) texture pool to draw from.
+        seed: seed of the patches.
+
+    Returns:
+        uint8 `(N, 28, 28, 3)`.
+    """
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"texture_garments expects greyscale garments (N, 28, 28), "
+                         f"got shape {images.shape}.")
+    if pool not in TEXTURE_POOLS:
+        raise ValueError(f"pool must be one of {sorted(TEXTURE_POOLS)}, got {pool!r}.")
+    patches = _textures(pool, len(images), np.random.default_rng(seed))
+    blended = np.abs(patches - images[..., None].astype(np.float32))
+    return np.clip(np.round(blended), 0, 255).astype(np.uint8)
 
 
 def _make_colored(split, correlation=0.9):

@@ -11,7 +11,7 @@ from advzoo.layers import GradientReversal
 from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, intensity_augment,
                                               teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import MMD_BANDWIDTHS, group_mk_mmd
+from advzoo.models.dann.dann_schedules import MMD_BANDWIDTHS, group_mk_mmd, relative_pair_distance
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -39,6 +39,9 @@ class DomainAdversarialNet(AdversarialGame):
           nuisance attribute in `[0, num_nuisance)`; optionally
           `(images, labels, nuisance, weights)` with per-example weights of the
           adversary's loss (see `nuisance_balancing_weights`).
+        * `(images, labels, nuisance, weights, counterparts)`: with
+          `pair_weight`, `counterparts[i]` is image `i` with another nuisance
+          value (the same garment, textured instead of clean).
         * `(images, labels)`: only for `adversary="none"` (plain training).
 
     Args:
@@ -118,6 +121,14 @@ class DomainAdversarialNet(AdversarialGame):
             mix classes) next to an *unconditional* adversary, which removes
             what a probe on the features alone can read: the marginal
             `p(source | features)`, not `p(source | features, class)`.
+        pair_weight: weight of the counterfactual pair term, added to the
+            task player's loss: `relative_pair_distance` between the
+            embedding of each training image and that of its counterpart
+            (the same content with another nuisance value; fifth batch
+            element) -- relative to the batch's spread, so that shrinking
+            the embedding does not pay. It needs paired data -- the
+            nuisance's generating process -- which the adversary and the
+            MMD do not; 0 disables it.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -133,7 +144,7 @@ class DomainAdversarialNet(AdversarialGame):
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
                  target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0,
-                 condition_adversary=None, **kwargs):
+                 condition_adversary=None, pair_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -155,6 +166,11 @@ class DomainAdversarialNet(AdversarialGame):
         if self.mmd_weight and int(num_nuisance) != 2:
             raise ValueError(f"mmd_weight matches the features of two groups (nuisance 0 and 1); "
                              f"num_nuisance must be 2, got {num_nuisance}.")
+        self.pair_weight = float(pair_weight)
+        if self.pair_weight < 0 or (self.pair_weight and target_consistency):
+            raise ValueError(f"pair_weight must be >= 0 and is for attribute batches, not "
+                             f"with target_consistency; got pair_weight={pair_weight}, "
+                             f"target_consistency={target_consistency}.")
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -195,6 +211,10 @@ class DomainAdversarialNet(AdversarialGame):
         self.adversary_head = build_head(adv_in, self.num_nuisance, self.hidden, depth=2,
                                          name="adversary_head")
         self.reversal = GradientReversal(lambda_, name="reversal")
+        # built now (it has no shape-dependent weights): under a distribution
+        # strategy Keras builds unbuilt models symbolically from the first
+        # batch, which only understands (x, y, sample_weight) batches
+        self.reversal.build((None, self.feature_dim))
         self.built = True
 
     @property
@@ -234,7 +254,8 @@ class DomainAdversarialNet(AdversarialGame):
     # ------------------------------------------------------------ the game
     def players(self):
         task = Player("task", [self.backbone, self.classifier], self.task_loss,
-                      metrics=("classification_loss", "accuracy"))
+                      metrics=("classification_loss", "accuracy")
+                      + (("pair_distance",) if self.pair_weight else ()))
         if self.adversary not in ("reversal", "confusion"):
             return [task]
         return [task, Player("adversary", [self.adversary_head], self.adversary_loss,
@@ -261,6 +282,12 @@ class DomainAdversarialNet(AdversarialGame):
                                            self.consistency_threshold)
             out["target_terms"] = (out.get("target_terms", 0.0) + self.target_consistency
                                    * scale_loss_for_distribution(consistency))
+        if task_terms and self.pair_weight and len(data) > 5:  # counterparts, training
+            twin = self.backbone(data[5], training=training)
+            # global-batch statistics (summed over replicas): mirrored = one device
+            out["pair"] = scale_loss_for_distribution(
+                relative_pair_distance(f, twin, total=_replica_sum))
+            out["target_terms"] = out.get("target_terms", 0.0) + self.pair_weight * out["pair"]
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self._adversary_sees_label:
@@ -328,6 +355,12 @@ class DomainAdversarialNet(AdversarialGame):
             own = own + self.mmd_weight * self._lambda() * out["mmd"]
         return own
 
+    def _task_extras(self, out):
+        extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
+        if self.pair_weight:  # the pairs' relative embedding distance
+            extras["pair_distance"] = _unscaled(out["pair"]) if "pair" in out else 0.0
+        return extras
+
     def task_loss(self, data, training=True):
         out = self._forward(data, training)
         loss = self._own_terms(out)
@@ -337,7 +370,7 @@ class DomainAdversarialNet(AdversarialGame):
             loss = loss + self._lambda() * out["confusion"]
         elif self.adversary == "mmd":
             loss = loss + self._lambda() * out["adv"]
-        return loss, {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
+        return loss, self._task_extras(out)
 
     def adversary_loss(self, data, training=True):
         out = self._forward(data, training, task_terms=False)
@@ -357,7 +390,7 @@ class DomainAdversarialNet(AdversarialGame):
             raise ValueError("adversary='confusion' has no joint (one-pass) form; play it "
                              "with 'alternating' or 'simultaneous'.")
         out = self._forward(data, training, reversed_features=True)
-        task_extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
+        task_extras = self._task_extras(out)
         own = self._own_terms(out)
         if self.adversary == "reversal":
             total = own + out["adv"]
@@ -379,6 +412,10 @@ class DomainAdversarialNet(AdversarialGame):
         # evaluation see the images as they are) and, with a mean teacher, its
         # predictions for another augmentation of the same images
         x, *rest = data
+        if self.pair_weight and len(data) < 6:
+            raise ValueError("pair_weight > 0 trains on (images, labels, nuisance, weights, "
+                             "counterparts) batches; this batch has no counterparts (recipes: "
+                             "data.pairs: true).")
         seen = intensity_augment(x, self.augment_seed) if self.augment else x
         if not self.target_consistency:
             return (seen, *rest)
@@ -422,7 +459,7 @@ class DomainAdversarialNet(AdversarialGame):
             a = ops.concatenate([ops.zeros((ns,), "int32"), ops.ones((nt,), "int32")], 0)
             labelled = ops.concatenate([ops.ones((ns,)), ops.cast(yt >= 0, "float32")], 0)
             return x, y, a, labelled, ops.ones((ns + nt,))
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3, 4):
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3, 4, 5):
             raise ValueError(_BATCH_HELP)
         if len(data) == 2 and self.adversary != "none":
             raise ValueError(f"adversary={self.adversary!r} has nothing to adapt to: the batch "
@@ -431,9 +468,16 @@ class DomainAdversarialNet(AdversarialGame):
         x, y = data[0], ops.cast(ops.reshape(data[1], (-1,)), "int32")
         self._check_images(x, "images")
         a = ops.cast(ops.reshape(data[2], (-1,)), "int32") if len(data) > 2 else ops.zeros_like(y)
-        weights = (ops.cast(ops.reshape(data[3], (-1,)), "float32") if len(data) == 4
+        weights = (ops.cast(ops.reshape(data[3], (-1,)), "float32") if len(data) >= 4
                    else ops.ones(ops.shape(y), "float32"))
-        return x, y, a, ops.ones(ops.shape(y), "float32"), weights
+        batch = (x, y, a, ops.ones(ops.shape(y), "float32"), weights)
+        if len(data) == 5:
+            if tuple(data[4].shape[1:]) != tuple(x.shape[1:]):
+                raise ValueError(f"counterparts have shape (batch, "
+                                 f"{', '.join(map(str, data[4].shape[1:]))}) but images (batch, "
+                                 f"{', '.join(map(str, x.shape[1:]))}); each is one image's twin.")
+            batch = batch + (ops.cast(data[4], x.dtype),)
+        return batch
 
     def test_step(self, data):
         if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(
@@ -462,7 +506,8 @@ class DomainAdversarialNet(AdversarialGame):
                 "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth,
                 "target_consistency": self.target_consistency,
                 "consistency_threshold": self.consistency_threshold,
-                "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary}
+                "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary,
+                "pair_weight": self.pair_weight}
 
 
 def nuisance_balancing_weights(labels, nuisance):

@@ -15,7 +15,7 @@ import tensorflow as tf
 import keras
 
 from advzoo import data as adata
-from advzoo.data.domains import COLOURED_SPLITS, DOMAIN_SPLITS
+from advzoo.data.domains import COLOURED_SPLITS, DOMAIN_SPLITS, texture_garments
 from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
 from advzoo.models.dann.dann_adabn import batch_norm_adapted, batch_norm_layers
 from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
@@ -30,6 +30,14 @@ def _setting(recipe):
     if setting not in SETTINGS:
         raise ValueError(f"{recipe['name']}: data.setting must be one of {SETTINGS}, "
                          f"got {setting!r}.")
+    if recipe["data"].get("pairs") and setting != "forget":
+        raise ValueError(f"{recipe['name']}: data.pairs (counterfactual twins) exists for "
+                         f"data.setting 'forget' only, got {setting!r}.")
+    if bool(recipe["data"].get("pairs")) != bool(recipe["model"].get("pair_weight", 0.0)):
+        raise ValueError(f"{recipe['name']}: data.pairs and model.pair_weight go together "
+                         f"(the twins feed the pair term): got data.pairs="
+                         f"{recipe['data'].get('pairs')!r}, model.pair_weight="
+                         f"{recipe['model'].get('pair_weight', 0.0)!r}.")
     return setting
 
 
@@ -50,6 +58,20 @@ def _forget_arrays(split):
     return x, np.concatenate([ys, yt]), np.concatenate([np.zeros(len(ys)), np.ones(len(yt))])
 
 
+def forget_counterparts():
+    """The other-source twin of every image of `_forget_arrays("train")`, in
+    the same order: for a clean garment, its textured version (train texture
+    pool, seed 111: textures, not garments, the textured training images have
+    not seen together); for a textured garment, the clean original it was made
+    from. Counterfactual pairs: they need the nuisance's generating process."""
+    source, start, stop = DOMAIN_SPLITS["source_train"]
+    clean, _ = adata.load("fashion_mnist", source)
+    target, t_start, t_stop = DOMAIN_SPLITS["target_train"]
+    originals, _ = adata.load("fashion_mnist", target)
+    return np.concatenate([texture_garments(clean[start:stop], "train", seed=111),
+                           adata.to_rgb(originals[t_start:t_stop])])
+
+
 def training_arrays(recipe):
     """The numpy arrays a recipe trains on: `(x, y)`, `(x, y, nuisance)` or,
     for adaptation, `((x_source, y_source), x_target)`."""
@@ -62,6 +84,9 @@ def training_arrays(recipe):
     if setting == "target_oracle":
         return adata.load("fashion_mnist_m", "train")
     if setting == "forget":
+        if recipe["data"].get("pairs"):
+            x, y, source = _forget_arrays("train")
+            return x, y, source, np.ones(len(y), "float32"), forget_counterparts()
         return _forget_arrays("train")
     return adata.load("colored_fashion_mnist", "train", return_nuisance=True)
 
@@ -114,6 +139,8 @@ def train_data(recipe):
     x = adata.to_float(arrays[0])
     if recipe["data"].get("balance_adversary") and len(arrays) == 3:
         arrays = tuple(arrays) + (nuisance_balancing_weights(arrays[1], arrays[2]),)
+    if len(arrays) == 5:  # counterfactual twins, scaled like the images
+        arrays = tuple(arrays[:4]) + (adata.to_float(arrays[4]),)
     ds = tf.data.Dataset.from_tensor_slices((x,) + tuple(np.asarray(a) for a in arrays[1:]))
     ds = ds.shuffle(len(x), seed=seed).repeat().batch(batch, drop_remainder=True)
     return ds.prefetch(tf.data.AUTOTUNE), len(x) // batch

@@ -1,5 +1,5 @@
-"""The DANN schedules (Ganin et al. 2016, section 5.2.2) and the multi-kernel
-MMD of DAN (Long et al. 2015).
+"""The DANN schedules (Ganin et al. 2016, section 5.2.2), the multi-kernel
+MMD of DAN (Long et al. 2015) and the counterfactual pairs' distance.
 
 With training progress `p` in [0, 1]:
 
@@ -175,3 +175,29 @@ def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0, 
     mmd = ops.sum(diff[:, None] * kernel * diff[None, :])
     both = ops.cast(ops.sum(weights_a) > 0, "float32") * ops.cast(ops.sum(weights_b) > 0, "float32")
     return mmd * both
+
+
+def relative_pair_distance(features, twins, total=None):
+    """Mean squared distance between each embedding and its twin's, divided
+    by the mean squared distance between two embeddings of the batch
+    (`2 * sum of per-dimension variances`): 0 for identical twins, about 1
+    when twins are no closer than two random images, and unchanged when the
+    embedding is scaled -- a plain squared distance is lowered most cheaply
+    by shrinking every embedding.
+
+    Args:
+        features: `(batch, dim)` embeddings.
+        twins: `(batch, dim)` embeddings of their counterparts.
+        total: sums the batch statistics over replicas (the model passes its
+            cross-replica sum, so that a mirrored batch gives the global
+            batch's value); default: this batch alone.
+    """
+    total = total or (lambda t: t)
+    dim = ops.shape(features)[-1]
+    count = ops.cast(ops.shape(features)[0], features.dtype)
+    sums = total(ops.concatenate([
+        ops.stack([ops.sum(ops.square(features - twins)), count]),
+        ops.sum(features, 0), ops.sum(ops.square(features), 0)], 0))
+    mean = sums[2:2 + dim] / sums[1]
+    variance = ops.maximum(sums[2 + dim:] / sums[1] - ops.square(mean), 0.0)
+    return (sums[0] / sums[1]) / (2.0 * ops.sum(variance) + 1e-8)
