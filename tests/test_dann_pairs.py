@@ -136,3 +136,11 @@ def test_pair_term_mirrored_matches_single_device(rule):
     result = _mirrored_check(rule, kind="dann_pairs")
     assert result["replicas"] == 2 and result["moved"] > 1e-3
     assert result["max_relative_difference"] < 1e-3
+
+
+def test_balanced_adversary_weights_are_kept_next_to_the_twins():
+    recipe = small("forget_fashion_mnist", pair_weight=1.0)
+    recipe["data"].update({"pairs": True, "balance_adversary": True})
+    _, _, _, weights, twin = next(iter(train_data(recipe)[0]))
+    assert twin.shape == (16, 28, 28, 3)
+    assert float(np.ptp(weights.numpy())) > 0  # balancing weights, not the placeholder ones

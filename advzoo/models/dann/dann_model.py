@@ -11,7 +11,8 @@ from advzoo.layers import GradientReversal
 from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, intensity_augment,
                                               teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import MMD_BANDWIDTHS, group_mk_mmd, relative_pair_distance
+from advzoo.models.dann.dann_schedules import (MMD_BANDWIDTHS, _replica_sum, group_mk_mmd,
+                                               relative_pair_distance)
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -284,9 +285,7 @@ class DomainAdversarialNet(AdversarialGame):
                                    * scale_loss_for_distribution(consistency))
         if task_terms and self.pair_weight and len(data) > 5:  # counterparts, training
             twin = self.backbone(data[5], training=training)
-            # global-batch statistics (summed over replicas): mirrored = one device
-            out["pair"] = scale_loss_for_distribution(
-                relative_pair_distance(f, twin, total=_replica_sum))
+            out["pair"] = scale_loss_for_distribution(relative_pair_distance(f, twin))
             out["target_terms"] = out.get("target_terms", 0.0) + self.pair_weight * out["pair"]
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
@@ -515,23 +514,15 @@ def nuisance_balancing_weights(labels, nuisance):
     `a` is independent of the label `y`: an adversary trained with them must
     read the nuisance from the features, not infer it from the class, so
     removing it does not fight the task when the two are correlated."""
-    labels, nuisance = np.asarray(labels).reshape(-1), np.asarray(nuisance).reshape(-1)
+    # integer codes (the forgetting arrays hold the source as 0.0 / 1.0)
+    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    nuisance = np.asarray(nuisance).reshape(-1).astype(np.int64)
     joint = np.zeros((labels.max() + 1, nuisance.max() + 1))
     np.add.at(joint, (labels, nuisance), 1.0)
     p_a = joint.sum(0) / joint.sum()
     p_a_given_y = joint / joint.sum(1, keepdims=True)
     weights = p_a[nuisance] / p_a_given_y[labels, nuisance]
     return (weights / weights.mean()).astype("float32")
-
-
-def _replica_sum(x):
-    """Sum of `x` over the replicas of the current strategy (identity on one device)."""
-    import tensorflow as tf
-
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return x
-    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)
 
 
 def _unscaled(loss):

@@ -60,10 +60,10 @@ def _forget_arrays(split):
 
 def forget_counterparts():
     """The other-source twin of every image of `_forget_arrays("train")`, in
-    the same order: for a clean garment, its textured version (train texture
-    pool, seed 111: textures, not garments, the textured training images have
-    not seen together); for a textured garment, the clean original it was made
-    from. Counterfactual pairs: they need the nuisance's generating process."""
+    the same order: for a clean garment, its textured version (training
+    texture pool, seed 111, so other patches than the textured training
+    images got); for a textured garment, the clean original it was made from.
+    Counterfactual pairs: they need the nuisance's generating process."""
     source, start, stop = DOMAIN_SPLITS["source_train"]
     clean, _ = adata.load("fashion_mnist", source)
     target, t_start, t_stop = DOMAIN_SPLITS["target_train"]
@@ -137,8 +137,9 @@ def train_data(recipe):
         (xs, ys), xt = arrays
         return adaptation_dataset(xs, ys, xt, batch, seed)
     x = adata.to_float(arrays[0])
-    if recipe["data"].get("balance_adversary") and len(arrays) == 3:
-        arrays = tuple(arrays) + (nuisance_balancing_weights(arrays[1], arrays[2]),)
+    if recipe["data"].get("balance_adversary") and len(arrays) in (3, 5):  # 5: with twins
+        weights = nuisance_balancing_weights(arrays[1], arrays[2])
+        arrays = tuple(arrays[:3]) + (weights,) + tuple(arrays[4:])
     if len(arrays) == 5:  # counterfactual twins, scaled like the images
         arrays = tuple(arrays[:4]) + (adata.to_float(arrays[4]),)
     ds = tf.data.Dataset.from_tensor_slices((x,) + tuple(np.asarray(a) for a in arrays[1:]))

@@ -177,27 +177,35 @@ def group_mk_mmd(features, weights_a, weights_b, num_kernels=5, kernel_mul=2.0, 
     return mmd * both
 
 
-def relative_pair_distance(features, twins, total=None):
+def relative_pair_distance(features, twins):
     """Mean squared distance between each embedding and its twin's, divided
     by the mean squared distance between two embeddings of the batch
     (`2 * sum of per-dimension variances`): 0 for identical twins, about 1
     when twins are no closer than two random images, and unchanged when the
     embedding is scaled -- a plain squared distance is lowered most cheaply
-    by shrinking every embedding.
+    by shrinking every embedding. Its batch statistics are summed over the
+    replicas of a distribution strategy, so a mirrored batch gives the
+    global batch's value.
 
     Args:
         features: `(batch, dim)` embeddings.
         twins: `(batch, dim)` embeddings of their counterparts.
-        total: sums the batch statistics over replicas (the model passes its
-            cross-replica sum, so that a mirrored batch gives the global
-            batch's value); default: this batch alone.
     """
-    total = total or (lambda t: t)
     dim = ops.shape(features)[-1]
     count = ops.cast(ops.shape(features)[0], features.dtype)
-    sums = total(ops.concatenate([
+    sums = _replica_sum(ops.concatenate([
         ops.stack([ops.sum(ops.square(features - twins)), count]),
         ops.sum(features, 0), ops.sum(ops.square(features), 0)], 0))
     mean = sums[2:2 + dim] / sums[1]
     variance = ops.maximum(sums[2 + dim:] / sums[1] - ops.square(mean), 0.0)
     return (sums[0] / sums[1]) / (2.0 * ops.sum(variance) + 1e-8)
+
+
+def _replica_sum(x):
+    """Sum of `x` over the replicas of the current strategy (identity on one device)."""
+    import tensorflow as tf
+
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return x
+    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)
