@@ -171,6 +171,12 @@ VARIANTS = {
         # together -- it needs the nuisance's generating process
         "hybrid_pairs1": _pairs(_hybrid(model={"pair_weight": 1.0})),
         "hybrid_pairs10": _pairs(_hybrid(model={"pair_weight": 10.0})),
+        # label smoothing: cross-entropy with a finite optimum, so that the easy
+        # (clean) garments stop running away from the boundaries while the hard
+        # (textured) ones lag -- the clusters' unequal widths are what the MLP
+        # probe reads (examples/forget_spread.py)
+        "hybrid_smooth01": _hybrid(model={"label_smoothing": 0.1}),
+        "hybrid_smooth03": _hybrid(model={"label_smoothing": 0.3}),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},

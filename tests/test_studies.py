@@ -111,3 +111,30 @@ def test_forget_twins_measures_how_close_each_garment_and_its_textured_twin_are(
     assert out["same_class"] == pytest.approx(1.0, abs=0.05)  # random garments: the spread
     with pytest.raises(FileNotFoundError, match="no final.weights.h5 there"):
         _example("probe_splits").load_run(tmp_path)
+
+
+def test_forget_spread_measures_class_widths_and_probes_them():
+    import numpy as np
+
+    spread = _example("forget_spread")
+    rng = np.random.default_rng(0)
+    n = 2000
+    labels = np.arange(n) % 4
+    source = (np.arange(n) // 4) % 2
+    centres = rng.normal(0, 6, (4, 3))
+    # the textured garments of every class scatter twice as widely around one centre
+    features = centres[labels] + rng.normal(0, 1, (n, 3)) * np.where(source == 1, 2.0, 1.0)[:, None]
+    widths = spread.class_widths(features, labels, source)
+    assert widths["overall"]["ratio"] == pytest.approx(2.0, abs=0.15)
+    assert all(r > 1.7 for r in widths["ratio"])
+    probes = spread.width_probes(features, labels, source, splits=1, epochs=10)
+    assert probes["centre_distances"]["mean"] > 0.6  # the width alone gives the source away
+    same = centres[labels] + rng.normal(0, 1, (n, 3))  # one width: nothing to read
+    assert spread.class_widths(same, labels, source)["overall"]["ratio"] == pytest.approx(
+        1.0, abs=0.05)
+    assert spread.width_probes(same, labels, source, splits=1, epochs=10)[
+        "centre_distances"]["mean"] < 0.56
+    with pytest.raises(ValueError, match="one label and one source per feature row"):
+        spread.class_widths(features, labels[:10], source)
+    with pytest.raises(ValueError, match="source must be 0"):
+        spread.class_widths(features, labels, source + 1)

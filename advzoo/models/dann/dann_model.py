@@ -130,6 +130,13 @@ class DomainAdversarialNet(AdversarialGame):
             the embedding does not pay. It needs paired data -- the
             nuisance's generating process -- which the adversary and the
             MMD do not; 0 disables it.
+        label_smoothing: smooth the classification targets (`(1 - s)` on the
+            label, `s / num_classes` on every class; Szegedy et al. 2016).
+            Plain cross-entropy has no finite optimum: it keeps pushing the
+            easy examples (e.g. clean garments) further from the decision
+            boundaries while the hard ones (textured) lag behind, which
+            makes the two sources' clusters differ in width; with smoothing
+            the best confidence is finite and both can reach it. 0 disables it.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -145,7 +152,7 @@ class DomainAdversarialNet(AdversarialGame):
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
                  target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0,
-                 condition_adversary=None, pair_weight=0.0, **kwargs):
+                 condition_adversary=None, pair_weight=0.0, label_smoothing=0.0, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -172,6 +179,9 @@ class DomainAdversarialNet(AdversarialGame):
             raise ValueError(f"pair_weight must be >= 0 and is for attribute batches, not "
                              f"with target_consistency; got pair_weight={pair_weight}, "
                              f"target_consistency={target_consistency}.")
+        self.label_smoothing = float(label_smoothing)
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -266,7 +276,11 @@ class DomainAdversarialNet(AdversarialGame):
         x, y, a, labelled, weights = data[:5]
         f = self.backbone(x, training=training)
         probs = self.classifier(f, training=training)
-        ce = keras.losses.sparse_categorical_crossentropy(y, probs)
+        if self.label_smoothing:
+            ce = keras.losses.categorical_crossentropy(ops.one_hot(y, self.num_classes), probs,
+                                                       label_smoothing=self.label_smoothing)
+        else:
+            ce = keras.losses.sparse_categorical_crossentropy(y, probs)
         n = ops.maximum(ops.sum(labelled), 1.0)
         ce = scale_loss_for_distribution(ops.sum(ce * labelled) / n)
         acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
@@ -506,7 +520,7 @@ class DomainAdversarialNet(AdversarialGame):
                 "target_consistency": self.target_consistency,
                 "consistency_threshold": self.consistency_threshold,
                 "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary,
-                "pair_weight": self.pair_weight}
+                "pair_weight": self.pair_weight, "label_smoothing": self.label_smoothing}
 
 
 def nuisance_balancing_weights(labels, nuisance):
