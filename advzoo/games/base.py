@@ -233,7 +233,11 @@ class AdversarialGame(keras.Model):
 
     def test_step(self, data):
         data = self.prepare_batch(data)
+        logged = set()
         for player in self.players():
             loss, extras = self.player_loss(player, data, training=False)
             self._record(player, loss, extras)
-        return {m.name: m.result() for m in self.metrics}
+            logged.update((f"{player.name}_loss", *extras))
+        # only what these batches measure (e.g. no pair distance without pairs),
+        # rather than an empty tracker's 0
+        return {m.name: m.result() for m in self.metrics if m.name in logged}

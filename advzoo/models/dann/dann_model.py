@@ -370,8 +370,8 @@ class DomainAdversarialNet(AdversarialGame):
 
     def _task_extras(self, out):
         extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
-        if self.pair_weight:  # the pairs' relative embedding distance
-            extras["pair_distance"] = _unscaled(out["pair"]) if "pair" in out else 0.0
+        if "pair" in out:  # the pairs' relative embedding distance (batches with twins)
+            extras["pair_distance"] = _unscaled(out["pair"])
         return extras
 
     def task_loss(self, data, training=True):
