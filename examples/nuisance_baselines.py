@@ -177,6 +177,10 @@ VARIANTS = {
         # probe reads (examples/forget_spread.py)
         "hybrid_smooth01": _hybrid(model={"label_smoothing": 0.1}),
         "hybrid_smooth03": _hybrid(model={"label_smoothing": 0.3}),
+        # what the MLP probe reads is the clusters' width (textured garments
+        # scatter ~8 % wider around their class centre): equalise it directly
+        "hybrid_width10": _hybrid(model={"width_weight": 10.0}),
+        "hybrid_width100": _hybrid(model={"width_weight": 100.0}),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},

@@ -6,11 +6,12 @@ from advzoo.models.dann.dann_augment import intensity_augment, virtual_adversari
 from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
 from advzoo.models.dann.dann_presets import adaptation_dataset
 from advzoo.models.dann.dann_schedules import (DANNLearningRate, GradientReversalSchedule,
-                                               mk_mmd, relative_pair_distance,
+                                               class_width_gap, mk_mmd, relative_pair_distance,
                                                reversal_strength)
 
 __all__ = ["DANNLearningRate", "DomainAdversarialNet", "GradientReversalSchedule",
-           "adapt_batch_norm", "adaptation_dataset", "batch_norm_adapted", "intensity_augment",
+           "adapt_batch_norm", "adaptation_dataset", "batch_norm_adapted", "class_width_gap",
+           "intensity_augment",
            "mk_mmd", "nuisance_balancing_weights", "relative_pair_distance", "restore_batch_norm",
            "reversal_strength",
            "virtual_adversarial_loss"]

@@ -11,8 +11,8 @@ from advzoo.layers import GradientReversal
 from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, intensity_augment,
                                               teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import (MMD_BANDWIDTHS, _replica_sum, group_mk_mmd,
-                                               relative_pair_distance)
+from advzoo.models.dann.dann_schedules import (MMD_BANDWIDTHS, _replica_sum, class_width_gap,
+                                               group_mk_mmd, relative_pair_distance)
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -137,6 +137,14 @@ class DomainAdversarialNet(AdversarialGame):
             boundaries while the hard ones (textured) lag behind, which
             makes the two sources' clusters differ in width; with smoothing
             the best confidence is finite and both can reach it. 0 disables it.
+        width_weight: the task player also minimises `width_weight * lambda *
+            class_width_gap`: the squared log ratio of nuisance groups 0 and 1's
+            mean squared distances to their class centres (classes from the
+            labels, or the predictions held fixed where there are none, as in
+            `condition_on_label`). A nuisance the network cannot see through
+            shows as wider clusters for one group, which an MLP probe reads
+            and a linear probe cannot (`examples/forget_spread.py`). Needs
+            `num_nuisance=2`; 0 disables it.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -152,7 +160,8 @@ class DomainAdversarialNet(AdversarialGame):
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
                  target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0,
-                 condition_adversary=None, pair_weight=0.0, label_smoothing=0.0, **kwargs):
+                 condition_adversary=None, pair_weight=0.0, label_smoothing=0.0, width_weight=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -182,6 +191,11 @@ class DomainAdversarialNet(AdversarialGame):
         self.label_smoothing = float(label_smoothing)
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
+        self.width_weight = float(width_weight)
+        if self.width_weight < 0 or (self.width_weight and int(num_nuisance) != 2):
+            raise ValueError(f"width_weight must be >= 0 and compares two nuisance groups "
+                             f"(num_nuisance=2); got width_weight={width_weight}, "
+                             f"num_nuisance={num_nuisance}.")
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -266,7 +280,8 @@ class DomainAdversarialNet(AdversarialGame):
     def players(self):
         task = Player("task", [self.backbone, self.classifier], self.task_loss,
                       metrics=("classification_loss", "accuracy")
-                      + (("pair_distance",) if self.pair_weight else ()))
+                      + (("pair_distance",) if self.pair_weight else ())
+                      + (("width_gap",) if self.width_weight else ()))
         if self.adversary not in ("reversal", "confusion"):
             return [task]
         return [task, Player("adversary", [self.adversary_head], self.adversary_loss,
@@ -301,6 +316,9 @@ class DomainAdversarialNet(AdversarialGame):
             twin = self.backbone(data[5], training=training)
             out["pair"] = scale_loss_for_distribution(relative_pair_distance(f, twin))
             out["target_terms"] = out.get("target_terms", 0.0) + self.pair_weight * out["pair"]
+        if task_terms and self.width_weight:
+            out["width"] = scale_loss_for_distribution(class_width_gap(
+                f, self._label_input(y, probs, labelled), ops.cast(a, f.dtype)))
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self._adversary_sees_label:
@@ -366,12 +384,16 @@ class DomainAdversarialNet(AdversarialGame):
         own = out["ce"] + out.get("target_terms", 0.0)
         if "mmd" in out:
             own = own + self.mmd_weight * self._lambda() * out["mmd"]
+        if "width" in out:
+            own = own + self.width_weight * self._lambda() * out["width"]
         return own
 
     def _task_extras(self, out):
         extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
         if "pair" in out:  # the pairs' relative embedding distance (batches with twins)
             extras["pair_distance"] = _unscaled(out["pair"])
+        if "width" in out:
+            extras["width_gap"] = _unscaled(out["width"])
         return extras
 
     def task_loss(self, data, training=True):
@@ -520,7 +542,8 @@ class DomainAdversarialNet(AdversarialGame):
                 "target_consistency": self.target_consistency,
                 "consistency_threshold": self.consistency_threshold,
                 "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary,
-                "pair_weight": self.pair_weight, "label_smoothing": self.label_smoothing}
+                "pair_weight": self.pair_weight, "label_smoothing": self.label_smoothing,
+                "width_weight": self.width_weight}
 
 
 def nuisance_balancing_weights(labels, nuisance):

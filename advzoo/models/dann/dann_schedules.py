@@ -1,5 +1,6 @@
 """The DANN schedules (Ganin et al. 2016, section 5.2.2), the multi-kernel
-MMD of DAN (Long et al. 2015) and the counterfactual pairs' distance.
+MMD of DAN (Long et al. 2015), the counterfactual pairs' distance and the
+groups' class-width gap.
 
 With training progress `p` in [0, 1]:
 
@@ -199,6 +200,43 @@ def relative_pair_distance(features, twins):
     mean = sums[2:2 + dim] / sums[1]
     variance = ops.maximum(sums[2 + dim:] / sums[1] - ops.square(mean), 0.0)
     return (sums[0] / sums[1]) / (2.0 * ops.sum(variance) + 1e-8)
+
+
+def class_width_gap(features, labels, group, eps=1e-6):
+    """How unequally wide two groups' clusters are: the squared log ratio of
+    the two groups' mean squared distances to their class centres, each
+    distance measured relative to its class's mean squared distance (over both
+    groups), so that classes of different widths count alike. The centre of a
+    class is the mean of both groups' members. 0 when the two groups' garments
+    sit equally far from their class centres; unchanged when the embedding is
+    scaled. Pooling the classes keeps the estimate steady on small batches
+    (a class has only a few members of each group there). A network that
+    cannot see through a nuisance (a texture) entirely turns it into noise on
+    the embedding: that group's clusters come out wider, which an MLP probe
+    reads and a linear one cannot. Batch statistics are summed over the
+    replicas of a distribution strategy, so a mirrored batch gives the
+    global batch's value.
+
+    Args:
+        features: `(batch, dim)` embeddings.
+        labels: `(batch, num_classes)` one-hot labels (or class probabilities:
+            soft memberships).
+        group: `(batch,)` 0.0 or 1.0, the nuisance group of each example.
+    """
+    labels = ops.cast(labels, features.dtype)
+    group = ops.cast(ops.reshape(group, (-1,)), features.dtype)
+    totals = _replica_sum(ops.concatenate(
+        [ops.matmul(ops.transpose(labels), features), ops.sum(labels, 0)[:, None]], 1))
+    centres = totals[:, :-1] / ops.maximum(totals[:, -1:], 1e-6)
+    squared = ops.sum(ops.square(features - ops.matmul(labels, centres)), -1)
+    widths = _replica_sum(ops.sum(labels * squared[:, None], 0)) / ops.maximum(totals[:, -1], 1e-6)
+    relative = squared / (ops.matmul(labels, widths) + eps)
+    stats = _replica_sum(ops.stack([ops.sum((1.0 - group) * relative), ops.sum(1.0 - group),
+                                    ops.sum(group * relative), ops.sum(group)]))
+    ratio = ((stats[2] / ops.maximum(stats[3], 1.0) + eps)
+             / (stats[0] / ops.maximum(stats[1], 1.0) + eps))
+    both = ops.cast((stats[1] > 0) & (stats[3] > 0), features.dtype)
+    return both * ops.square(ops.log(ratio))
 
 
 def _replica_sum(x):
