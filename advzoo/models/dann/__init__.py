@@ -3,7 +3,8 @@
 from advzoo.models.dann.dann_adabn import (adapt_batch_norm, batch_norm_adapted,
                                             restore_batch_norm)
 from advzoo.models.dann.dann_augment import intensity_augment, virtual_adversarial_loss
-from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
+from advzoo.models.dann.dann_batches import nuisance_balancing_weights
+from advzoo.models.dann.dann_model import DomainAdversarialNet
 from advzoo.models.dann.dann_presets import adaptation_dataset
 from advzoo.models.dann.dann_schedules import (DANNLearningRate, GradientReversalSchedule,
                                                class_width_gap, mk_mmd, relative_pair_distance,

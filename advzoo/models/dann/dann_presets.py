@@ -18,7 +18,8 @@ from advzoo import data as adata
 from advzoo.data.domains import COLOURED_SPLITS, DOMAIN_SPLITS, texture_garments
 from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
 from advzoo.models.dann.dann_adabn import batch_norm_adapted, batch_norm_layers
-from advzoo.models.dann.dann_model import DomainAdversarialNet, nuisance_balancing_weights
+from advzoo.models.dann.dann_batches import nuisance_balancing_weights
+from advzoo.models.dann.dann_model import DomainAdversarialNet
 from advzoo.models.dann.dann_schedules import DANNLearningRate, GradientReversalSchedule
 from advzoo.registry import Family, register_family
 
