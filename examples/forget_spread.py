@@ -20,7 +20,12 @@ it):
 Usage:
     taskset -c 1 python examples/forget_spread.py                 # the published preset
     taskset -c 1 python examples/forget_spread.py --runs runs/baselines/forget_fashion_mnist_hybrid_smooth01
-    python examples/forget_spread.py --picture docs/forget_spread.png   # also draw it
+    # the picture and numbers of the README (after training the two variants
+    # with examples/nuisance_baselines.py):
+    taskset -c 1 python examples/forget_spread.py --runs runs/baselines/forget_fashion_mnist_erm \
+        weights/forget_fashion_mnist runs/baselines/forget_fashion_mnist_hybrid_width10 \
+        --labels "plain training, BN, 8-d" "published preset" "published + width_weight 10" \
+        --out docs/forget_spread.json --picture docs/forget_spread.png
 """
 
 import argparse
@@ -77,7 +82,8 @@ def centre_distances(features, labels, fit):
 def width_probes(features, labels, source, splits=4, epochs=30):
     """The MLP source probe on the embedding and on the 10 centre distances
     alone, each fit on a random half and scored on the other, averaged over
-    `splits` halves (split k uses the halves of `split_probe(seed=k)`)."""
+    `splits` halves (split k uses the halves of `split_probe(seed=k)` and the
+    probe's own seed, as the recorded `source_probe_mlp_4_splits` does)."""
     source = np.asarray(source).astype(np.int64)
     scores = {"features": [], "centre_distances": []}
     for k in range(splits):
@@ -86,7 +92,7 @@ def width_probes(features, labels, source, splits=4, epochs=30):
         distances = centre_distances(features, labels, fit)
         for name, inputs in (("features", np.asarray(features)), ("centre_distances", distances)):
             scores[name].append(round(mlp_probe(inputs[fit], source[fit], inputs[score],
-                                                source[score], epochs=epochs, seed=k), 4))
+                                                source[score], epochs=epochs), 4))
     return {name: {"splits": s, "mean": round(float(np.mean(s)), 4)} for name, s in scores.items()}
 
 
@@ -133,9 +139,14 @@ def main():
     parser.add_argument("--epochs", type=int, default=30, help="MLP probe training epochs")
     parser.add_argument("--out", default=None, help="write the numbers as JSON here")
     parser.add_argument("--picture", default=None, help="draw the widths (PNG) here")
+    parser.add_argument("--labels", nargs="*", default=None,
+                        help="the picture's title of each model (default: its name)")
     args = parser.parse_args()
     if args.splits < 1 or args.epochs < 1:
         parser.error("--splits and --epochs must be >= 1")
+    if args.labels is not None and len(args.labels) != len(args.runs or [None]):
+        parser.error(f"--labels needs one title per model ({len(args.runs or [None])}), "
+                     f"got {len(args.labels)}")
 
     import advzoo
     from advzoo import data as adata
@@ -154,7 +165,8 @@ def main():
         features = model.features(images)
         widths = class_widths(features, y, source)
         probes = width_probes(features, y, source, args.splits, args.epochs)
-        results[name] = {"widths": widths, "probes": probes, "source": source}
+        title = args.labels[len(results)] if args.labels else name
+        results[title] = {"widths": widths, "probes": probes, "source": source}
         printable[name] = {"widths": {k: v for k, v in widths.items() if k != "distance"},
                            "probes": probes}
         print(json.dumps({name: printable[name]}), flush=True)

@@ -181,6 +181,11 @@ VARIANTS = {
         # scatter ~8 % wider around their class centre): equalise it directly
         "hybrid_width10": _hybrid(model={"width_weight": 10.0}),
         "hybrid_width100": _hybrid(model={"width_weight": 100.0}),
+        # colour never reaches the network (channels averaged, then standardised),
+        # against plain training of the same greyscale 8-d network
+        "hybrid_grey": _hybrid(model={"input_norm": "grey_instance"}),
+        "plain_batch_norm_dim8_grey_16_epochs": _plain(16, **_BN, feature_dim=8,
+                                                       input_norm="grey_instance"),
     },
     "debiased_colored_fashion_mnist": {
         "reversal_unbalanced": {"data": {"balance_adversary": False}},

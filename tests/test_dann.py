@@ -19,6 +19,24 @@ def tiny(**kwargs):
     return DomainAdversarialNet(**kwargs)
 
 
+def assert_option_saved(tmp_path, option, value, bad, match):
+    """A DomainAdversarialNet option: echoed by get_config (default 0.0), kept
+    by a .keras round trip with the same features, and each of the `bad`
+    settings (dicts of arguments) refused with an error matching `match`."""
+    model = tiny(**{option: value})
+    assert getattr(DomainAdversarialNet.from_config(model.get_config()), option) == value
+    assert tiny().get_config()[option] == 0.0
+    path = tmp_path / f"{option}.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert getattr(restored, option) == value
+    x = fake_images(4, shape=SHAPE)
+    np.testing.assert_allclose(restored.features(x), model.features(x), atol=1e-6)
+    for arguments in bad:
+        with pytest.raises(ValueError, match=match):
+            tiny(**arguments)
+
+
 def adaptation_batches(n=64, batch=16, seed=0, shift=0.6):
     rng = np.random.default_rng(seed)
     xs = fake_images(n, seed=seed, shape=SHAPE) * 0.4

@@ -219,3 +219,21 @@ def test_mean_teacher_model_saves_and_loads(tmp_path):
     assert restored.get_config()["target_consistency"] == 2.0
     assert restored.get_config()["consistency_threshold"] == 0.8
     assert restored.task_optimizer.use_ema
+
+
+def test_grey_instance_input_ignores_colour_and_survives_saving(tmp_path):
+    model = tiny(input_norm="grey_instance")
+    x = fake_images(6, shape=SHAPE)
+    permuted = x[..., ::-1]  # the same image with its colours swapped
+    brighter = x + 0.2  # and brighter
+    np.testing.assert_allclose(model.features(permuted), model.features(x), atol=1e-5)
+    np.testing.assert_allclose(model.features(brighter), model.features(x), atol=1e-4)
+    assert not np.allclose(tiny(input_norm="instance").features(permuted),
+                           tiny(input_norm="instance").features(x))
+    path = tmp_path / "grey.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert restored.input_norm == "grey_instance"
+    np.testing.assert_allclose(restored.features(x), model.features(x), atol=1e-6)
+    with pytest.raises(ValueError, match="input_norm must be one of"):
+        tiny(input_norm="grey")

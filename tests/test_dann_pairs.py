@@ -10,11 +10,10 @@ import tensorflow as tf
 
 from advzoo import data as adata
 from advzoo.data.domains import texture_garments
-from advzoo.models.dann import DomainAdversarialNet
 from advzoo.models.dann import relative_pair_distance
 from advzoo.models.dann.dann_presets import train_data
 from tests.helpers import fake_images
-from tests.test_dann import SHAPE, tiny
+from tests.test_dann import SHAPE, assert_option_saved, tiny
 from tests.test_dann_presets import small
 from tests.test_rules import _mirrored_check
 
@@ -88,18 +87,9 @@ def test_missing_or_misshapen_twins_are_clear_errors():
 
 
 def test_pair_weight_is_configured_validated_and_saved(tmp_path):
-    model = tiny(pair_weight=2.5)
-    assert DomainAdversarialNet.from_config(model.get_config()).pair_weight == 2.5
-    assert tiny().get_config()["pair_weight"] == 0.0
-    path = tmp_path / "paired.keras"
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    assert restored.pair_weight == 2.5
-    x = fake_images(4, shape=SHAPE)
-    np.testing.assert_allclose(restored.features(x), model.features(x), atol=1e-6)
-    for bad in ({"pair_weight": -1.0}, {"pair_weight": 1.0, "target_consistency": 1.0}):
-        with pytest.raises(ValueError, match="pair_weight must be >= 0"):
-            tiny(**bad)
+    assert_option_saved(tmp_path, "pair_weight", 2.5,
+                        bad=({"pair_weight": -1.0}, {"pair_weight": 1.0, "target_consistency": 1.0}),
+                        match="pair_weight must be >= 0")
 
 
 def test_recipe_pairs_go_with_forgetting_and_a_pair_weight():

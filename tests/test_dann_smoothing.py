@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from advzoo.models.dann import DomainAdversarialNet
 from tests.helpers import fake_images
-from tests.test_dann import SHAPE, tiny
+from tests.test_dann import SHAPE, assert_option_saved, tiny
 
 
 def _attribute_batch(n=32, seed=0):
@@ -59,12 +58,6 @@ def test_smoothing_stops_the_confidence_at_its_target():
 
 
 def test_label_smoothing_is_configured_validated_and_saved(tmp_path):
-    model = tiny(label_smoothing=0.1)
-    assert DomainAdversarialNet.from_config(model.get_config()).label_smoothing == 0.1
-    assert tiny().get_config()["label_smoothing"] == 0.0
-    path = tmp_path / "smooth.keras"
-    model.save(path)
-    assert keras.saving.load_model(path).label_smoothing == 0.1
-    for bad in (-0.1, 1.0):
-        with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
-            tiny(label_smoothing=bad)
+    assert_option_saved(tmp_path, "label_smoothing", 0.1,
+                        bad=({"label_smoothing": -0.1}, {"label_smoothing": 1.0}),
+                        match=r"label_smoothing must be in \[0, 1\)")

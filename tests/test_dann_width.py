@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from advzoo.models.dann import DomainAdversarialNet, class_width_gap
+from advzoo.models.dann import class_width_gap
 from tests.helpers import fake_images
-from tests.test_dann import SHAPE, tiny
+from tests.test_dann import SHAPE, assert_option_saved, tiny
 from tests.test_rules import _mirrored_check
 
 
@@ -95,15 +95,9 @@ def test_training_with_the_width_term_evens_the_groups_widths():
 
 
 def test_width_weight_is_configured_validated_and_saved(tmp_path):
-    model = tiny(width_weight=2.0)
-    assert DomainAdversarialNet.from_config(model.get_config()).width_weight == 2.0
-    assert tiny().get_config()["width_weight"] == 0.0
-    path = tmp_path / "wide.keras"
-    model.save(path)
-    assert keras.saving.load_model(path).width_weight == 2.0
-    for bad in ({"width_weight": -1.0}, {"width_weight": 1.0, "num_nuisance": 3}):
-        with pytest.raises(ValueError, match="width_weight must be >= 0"):
-            tiny(**bad)
+    assert_option_saved(tmp_path, "width_weight", 2.0,
+                        bad=({"width_weight": -1.0}, {"width_weight": 1.0, "num_nuisance": 3}),
+                        match="width_weight must be >= 0")
 
 
 @pytest.mark.parametrize("rule", ["joint", "alternating"])

@@ -72,8 +72,10 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             class-conditional MMD compares, i.e. within a class; see
             `group_mk_mmd`).
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
-        input_norm: `None` or `"instance"` (per-image, per-channel standardisation
-            before the first convolution).
+        input_norm: `None`, `"instance"` (per-image, per-channel standardisation
+            before the first convolution) or `"grey_instance"` (the mean of the
+            channels, then standardised per image: colour never reaches the
+            network).
         batch_norm: batch normalisation in the feature extractor (statistics
             over source and target images together in adaptation batches).
         target_entropy: weight of the mean prediction entropy on *unlabelled
