@@ -181,6 +181,9 @@ VARIANTS = {
         # scatter ~8 % wider around their class centre): equalise it directly
         "hybrid_width10": _hybrid(model={"width_weight": 10.0}),
         "hybrid_width100": _hybrid(model={"width_weight": 100.0}),
+        # the same term, but only the wider (textured) group is pulled in: it
+        # cannot even the widths out by spreading the clean garments
+        "hybrid_width10_wider": _hybrid(model={"width_weight": 10.0, "width_side": "wider"}),
         # colour never reaches the network (channels averaged, then standardised),
         # against plain training of the same greyscale 8-d network
         "hybrid_grey": _hybrid(model={"input_norm": "grey_instance"}),

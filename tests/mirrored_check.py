@@ -5,12 +5,14 @@ prints the largest weight difference as JSON.
 Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
-Usage: python -m tests.mirrored_check RULE_JSON [dcgan|dann|dann_im|dann_bn|dann_mt|dann_pairs|dann_width|bigan|aae]
+Usage: python -m tests.mirrored_check RULE_JSON KIND, KIND one of dcgan, dann, dann_im,
+dann_bn, dann_mt, dann_pairs, dann_width, dann_width_wider, bigan, aae
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch; `dann_im`:
 the same with target entropy and diversity terms; `dann_bn`: with batch norm;
 `dann_mt`: with a mean teacher, the optimizers averaging the weights;
 `dann_pairs`: attribute batches with counterparts and `pair_weight`;
-`dann_width`: attribute batches and `width_weight`.)
+`dann_width`: attribute batches and `width_weight`; `dann_width_wider`: the same
+with `width_side="wider"`.)
 """
 
 import json
@@ -64,6 +66,8 @@ BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_da
             "dann_pairs": lambda: tiny_dann(pair_weight=2.0, condition_on_label=True),
             # the class-width gap: class centres and widths span the replicas
             "dann_width": lambda: tiny_dann(width_weight=5.0, condition_on_label=True),
+            "dann_width_wider": lambda: tiny_dann(width_weight=5.0, width_side="wider",
+                                                  condition_on_label=True),
             "bigan": tiny_bigan, "aae": tiny_aae}
 
 
@@ -96,7 +100,7 @@ def main(rule, kind="dcgan"):
         rng, x = np.random.default_rng(3), fake_images(16, seed=2, shape=(12, 12, 3))
         batch = (x, rng.integers(0, 10, 16), np.arange(16) % 2, np.ones(16, "float32"),
                  np.clip(x * 0.5 + 0.3, -1, 1).astype("float32"))
-    elif kind == "dann_width":  # (images, labels, nuisance): 3 classes, both sources each
+    elif kind.startswith("dann_width"):  # (images, labels, nuisance): 3 classes, both sources
         rng = np.random.default_rng(3)
         batch = (fake_images(16, seed=2, shape=(12, 12, 3)), rng.integers(0, 3, 16),
                  np.arange(16) % 2)

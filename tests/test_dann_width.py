@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from advzoo.models.dann import class_width_gap
+from advzoo.models.dann import DomainAdversarialNet, class_width_gap
 from tests.helpers import fake_images
 from tests.test_dann import SHAPE, assert_option_saved, tiny
 from tests.test_rules import _mirrored_check
@@ -36,6 +36,27 @@ def test_width_gap_is_the_squared_log_ratio_of_the_groups_widths():
     # a class whose members are all of one group says nothing about the width
     only_zero = group == 0
     assert float(class_width_gap(f[only_zero], labels[only_zero], group[only_zero])) == 0.0
+
+
+def test_wider_side_has_the_same_value_but_pulls_in_only_the_wider_group():
+    f, labels, group = _clusters(2.0)  # group 1 is the wider one
+    f = tf.constant(f)
+    values, grads = {}, {}
+    for side in ("both", "wider"):
+        with tf.GradientTape() as tape:
+            tape.watch(f)
+            values[side] = class_width_gap(f, labels, group, side=side)
+        grads[side] = tape.gradient(values[side], f).numpy()
+    assert float(values["wider"]) == pytest.approx(float(values["both"]), rel=1e-6)
+    narrow, wide = group == 0, group == 1
+    assert np.abs(grads["both"][narrow]).max() > 1e-3  # "both" also spreads group 0 out
+    assert np.abs(grads["wider"][narrow]).max() == 0.0
+    assert np.abs(grads["wider"][wide]).max() > 1e-3
+    # and the gradient pulls the wider group in: a small step against it narrows it
+    stepped = f.numpy() - 0.01 * grads["wider"]
+    assert float(class_width_gap(stepped, labels, group)) < float(values["both"])
+    with pytest.raises(ValueError, match="side must be one of"):
+        class_width_gap(f, labels, group, side="narrower")
 
 
 def _width_batch(n=32, seed=0):
@@ -98,10 +119,15 @@ def test_width_weight_is_configured_validated_and_saved(tmp_path):
     assert_option_saved(tmp_path, "width_weight", 2.0,
                         bad=({"width_weight": -1.0}, {"width_weight": 1.0, "num_nuisance": 3}),
                         match="width_weight must be >= 0")
+    wider = tiny(width_weight=1.0, width_side="wider")
+    assert DomainAdversarialNet.from_config(wider.get_config()).width_side == "wider"
+    with pytest.raises(ValueError, match="width_side must be one of"):
+        tiny(width_weight=1.0, width_side="narrower")
 
 
-@pytest.mark.parametrize("rule", ["joint", "alternating"])
-def test_width_term_mirrored_matches_single_device(rule):
-    result = _mirrored_check(rule, kind="dann_width")
+@pytest.mark.parametrize("rule,kind", [("joint", "dann_width"), ("alternating", "dann_width"),
+                                       ("joint", "dann_width_wider")])
+def test_width_term_mirrored_matches_single_device(rule, kind):
+    result = _mirrored_check(rule, kind=kind)
     assert result["replicas"] == 2 and result["moved"] > 1e-3
     assert result["max_relative_difference"] < 1e-3

@@ -12,8 +12,9 @@ from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, in
                                               teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_batches import DomainBatches
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import (MMD_BANDWIDTHS, _replica_sum, class_width_gap,
-                                               group_mk_mmd, relative_pair_distance)
+from advzoo.models.dann.dann_schedules import (MMD_BANDWIDTHS, WIDTH_SIDES, _replica_sum,
+                                               class_width_gap, group_mk_mmd,
+                                               relative_pair_distance)
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -134,12 +135,10 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             nuisance's generating process -- which the adversary and the
             MMD do not; 0 disables it.
         label_smoothing: smooth the classification targets (`(1 - s)` on the
-            label, `s / num_classes` on every class; Szegedy et al. 2016).
-            Plain cross-entropy has no finite optimum: it keeps pushing the
-            easy examples (e.g. clean garments) further from the decision
-            boundaries while the hard ones (textured) lag behind, which
-            makes the two sources' clusters differ in width; with smoothing
-            the best confidence is finite and both can reach it. 0 disables it.
+            label, `s / num_classes` on every class; Szegedy et al. 2016):
+            plain cross-entropy keeps pushing easy examples further from the
+            decision boundaries, with smoothing the best confidence is
+            `1 - s + s / num_classes`. 0 disables it.
         width_weight: the task player also minimises `width_weight * lambda *
             class_width_gap`: the squared log ratio of nuisance groups 0 and 1's
             mean squared distances to their class centres (classes from the
@@ -148,6 +147,10 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             shows as wider clusters for one group, which an MLP probe reads
             and a linear probe cannot (`examples/forget_spread.py`). Needs
             `num_nuisance=2`; 0 disables it.
+        width_side: `"both"` (the term may spread the narrower group out as
+            well as pull the wider one in) or `"wider"` (only the wider
+            group's distances carry its gradient: it can only pull that group
+            towards its class centres); see `class_width_gap`.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -164,7 +167,7 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
                  target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0,
                  condition_adversary=None, pair_weight=0.0, label_smoothing=0.0, width_weight=0.0,
-                 **kwargs):
+                 width_side="both", **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -199,6 +202,9 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             raise ValueError(f"width_weight must be >= 0 and compares two nuisance groups "
                              f"(num_nuisance=2); got width_weight={width_weight}, "
                              f"num_nuisance={num_nuisance}.")
+        if width_side not in WIDTH_SIDES:
+            raise ValueError(f"width_side must be one of {WIDTH_SIDES}, got {width_side!r}.")
+        self.width_side = width_side
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -321,7 +327,8 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             out["target_terms"] = out.get("target_terms", 0.0) + self.pair_weight * out["pair"]
         if task_terms and self.width_weight:
             out["width"] = scale_loss_for_distribution(class_width_gap(
-                f, self._label_input(y, probs, labelled), ops.cast(a, f.dtype)))
+                f, self._label_input(y, probs, labelled), ops.cast(a, f.dtype),
+                side=self.width_side))
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self._adversary_sees_label:
@@ -477,7 +484,7 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
                 "consistency_threshold": self.consistency_threshold,
                 "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary,
                 "pair_weight": self.pair_weight, "label_smoothing": self.label_smoothing,
-                "width_weight": self.width_weight}
+                "width_weight": self.width_weight, "width_side": self.width_side}
 
 
 def _unscaled(loss):

@@ -202,7 +202,10 @@ def relative_pair_distance(features, twins):
     return (sums[0] / sums[1]) / (2.0 * ops.sum(variance) + 1e-8)
 
 
-def class_width_gap(features, labels, group, eps=1e-6):
+WIDTH_SIDES = ("both", "wider")
+
+
+def class_width_gap(features, labels, group, side="both", eps=1e-6):
     """How unequally wide two groups' clusters are: the squared log ratio of
     the two groups' mean squared distances to their class centres, each
     distance measured relative to its class's mean squared distance (over both
@@ -222,21 +225,35 @@ def class_width_gap(features, labels, group, eps=1e-6):
         labels: `(batch, num_classes)` one-hot labels (or class probabilities:
             soft memberships).
         group: `(batch,)` 0.0 or 1.0, the nuisance group of each example.
+        side: `"both"`: the gradient moves both groups (the narrower one can
+            be spread out as well as the wider one pulled in); `"wider"`:
+            the same value, but only the currently wider group's distances
+            carry a gradient (centres and widths held fixed), so it can only
+            be evened out by pulling that group in.
     """
+    if side not in WIDTH_SIDES:
+        raise ValueError(f"side must be one of {WIDTH_SIDES}, got {side!r}.")
     labels = ops.cast(labels, features.dtype)
     group = ops.cast(ops.reshape(group, (-1,)), features.dtype)
     totals = _replica_sum(ops.concatenate(
         [ops.matmul(ops.transpose(labels), features), ops.sum(labels, 0)[:, None]], 1))
     centres = totals[:, :-1] / ops.maximum(totals[:, -1:], 1e-6)
+    if side == "wider":
+        centres = ops.stop_gradient(centres)
     squared = ops.sum(ops.square(features - ops.matmul(labels, centres)), -1)
-    widths = _replica_sum(ops.sum(labels * squared[:, None], 0)) / ops.maximum(totals[:, -1], 1e-6)
+    held = ops.stop_gradient(squared) if side == "wider" else squared
+    widths = _replica_sum(ops.sum(labels * held[:, None], 0)) / ops.maximum(totals[:, -1], 1e-6)
     relative = squared / (ops.matmul(labels, widths) + eps)
     stats = _replica_sum(ops.stack([ops.sum((1.0 - group) * relative), ops.sum(1.0 - group),
                                     ops.sum(group * relative), ops.sum(group)]))
-    ratio = ((stats[2] / ops.maximum(stats[3], 1.0) + eps)
-             / (stats[0] / ops.maximum(stats[1], 1.0) + eps))
+    mean = [stats[0] / ops.maximum(stats[1], 1.0) + eps, stats[2] / ops.maximum(stats[3], 1.0) + eps]
+    log_ratio = ops.log(mean[1]) - ops.log(mean[0])
+    if side == "wider":
+        fixed = [ops.stop_gradient(m) for m in mean]
+        log_ratio = ops.where(fixed[1] > fixed[0], ops.log(mean[1]) - ops.log(fixed[0]),
+                              ops.log(fixed[1]) - ops.log(mean[0]))
     both = ops.cast((stats[1] > 0) & (stats[3] > 0), features.dtype)
-    return both * ops.square(ops.log(ratio))
+    return both * ops.square(log_ratio)
 
 
 def _replica_sum(x):
