@@ -110,10 +110,11 @@ def draw(results, path):
         ax.bar(classes - 0.2, widths["clean"], 0.4, label="clean", color="tab:blue")
         ax.bar(classes + 0.2, widths["textured"], 0.4, label="textured", color="tab:orange")
         ax.set_xticks(classes)
+        ax.set_ylim(0, 1.3 * max(widths["clean"] + widths["textured"]))  # room for the legend
         ax.set_xlabel("garment class")
         ax.set_ylabel("mean distance to the class centre")
         ax.set_title(f"{name}\ntextured / clean = {widths['overall']['ratio']:.3f}", fontsize=9)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, ncol=2, loc="upper center")
         ax = axes[1, column]
         d, source = widths["distance"], r["source"]
         bins = np.linspace(0, np.percentile(d, 99.5), 60)
