@@ -19,6 +19,15 @@ def tiny(**kwargs):
     return DomainAdversarialNet(**kwargs)
 
 
+def with_and_without(**option):
+    """`(model, plain)`: a label-conditioned tiny model (lambda 0.5) with the
+    given option, and the same network without it, at the same weights."""
+    model = tiny(condition_on_label=True, lambda_=0.5, **option)
+    plain = tiny(condition_on_label=True, lambda_=0.5)
+    plain.set_weights(model.get_weights())
+    return model, plain
+
+
 def assert_option_saved(tmp_path, option, value, bad, match):
     """A DomainAdversarialNet option: echoed by get_config (default 0.0), kept
     by a .keras round trip with the same features, and each of the `bad`
@@ -323,9 +332,7 @@ def test_mmd_weight_adds_the_weighted_group_mmd_next_to_the_adversary():
 
     x, y = fake_images(32, shape=SHAPE), np.arange(32) % 10
     a = np.arange(32) // 16
-    hybrid = tiny(condition_on_label=True, mmd_weight=2.0, lambda_=0.5)
-    plain = tiny(condition_on_label=True, lambda_=0.5)
-    plain.set_weights(hybrid.get_weights())
+    hybrid, plain = with_and_without(mmd_weight=2.0)
     batch = hybrid.prepare_batch((tf.constant(x), tf.constant(y), tf.constant(a)))
     f = hybrid.backbone(batch[0], training=False)
     af = a.astype("float32")

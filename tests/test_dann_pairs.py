@@ -13,7 +13,7 @@ from advzoo.data.domains import texture_garments
 from advzoo.models.dann import relative_pair_distance
 from advzoo.models.dann.dann_presets import train_data
 from tests.helpers import fake_images
-from tests.test_dann import SHAPE, assert_option_saved, tiny
+from tests.test_dann import SHAPE, assert_option_saved, tiny, with_and_without
 from tests.test_dann_presets import small
 from tests.test_rules import _mirrored_check
 
@@ -27,9 +27,7 @@ def _pair_batch(n=32, seed=0, twin_shift=0.5):
 
 def test_pair_term_is_the_weighted_relative_embedding_distance():
     x, y, a, w, twin = _pair_batch()
-    paired = tiny(condition_on_label=True, pair_weight=3.0, lambda_=0.5)
-    plain = tiny(condition_on_label=True, lambda_=0.5)
-    plain.set_weights(paired.get_weights())
+    paired, plain = with_and_without(pair_weight=3.0)
     batch = paired.prepare_batch((x, y, a, w, twin))
     assert len(batch) == 6
     f = paired.backbone(x, training=False).numpy()

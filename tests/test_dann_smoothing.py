@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import fake_images
-from tests.test_dann import SHAPE, assert_option_saved, tiny
+from tests.test_dann import SHAPE, assert_option_saved, tiny, with_and_without
 
 
 def _attribute_batch(n=32, seed=0):
@@ -16,9 +16,7 @@ def _attribute_batch(n=32, seed=0):
 
 def test_smoothed_cross_entropy_is_the_classification_term():
     x, y, a = _attribute_batch()
-    smooth = tiny(condition_on_label=True, label_smoothing=0.2, lambda_=0.5)
-    plain = tiny(condition_on_label=True, lambda_=0.5)
-    plain.set_weights(smooth.get_weights())
+    smooth, plain = with_and_without(label_smoothing=0.2)
     batch = smooth.prepare_batch((tf.constant(x), tf.constant(y), tf.constant(a)))
     probs = np.clip(smooth.predict(x, verbose=0).astype("float64"), 1e-7, 1.0)
     targets = 0.8 * np.eye(10)[y] + 0.2 / 10

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from advzoo.models.dann import DomainAdversarialNet, class_width_gap
 from tests.helpers import fake_images
-from tests.test_dann import SHAPE, assert_option_saved, tiny
+from tests.test_dann import SHAPE, assert_option_saved, tiny, with_and_without
 from tests.test_rules import _mirrored_check
 
 
@@ -68,9 +68,7 @@ def _width_batch(n=32, seed=0):
 
 def test_width_term_is_the_weighted_gap_next_to_the_adversary():
     x, y, a = _width_batch()
-    wide = tiny(condition_on_label=True, width_weight=3.0, lambda_=0.5)
-    plain = tiny(condition_on_label=True, lambda_=0.5)
-    plain.set_weights(wide.get_weights())
+    wide, plain = with_and_without(width_weight=3.0)
     batch = wide.prepare_batch((tf.constant(x), tf.constant(y), tf.constant(a)))
     f = wide.backbone(x, training=False)
     expected = float(class_width_gap(f, np.eye(10, dtype="float32")[y], a.astype("float32")))
