@@ -42,8 +42,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def restore(self, model):
         """Loads the last checkpoint into `model`; returns the epoch to resume at."""
+        from advzoo.presets import load_weights
+
         self.state = json.loads(self.state_path.read_text())
-        model.load_weights(self.weights_path)
+        load_weights(model, self.weights_path, what=f"the checkpoint in {self.directory}")
         return int(self.state["epoch"])
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -87,7 +89,9 @@ class DivergenceGuard(keras.callbacks.Callback):
                 self.model._advzoo_diverged = True
                 self.model.stop_training = True
                 if self.checkpoint is not None and self.checkpoint.exists():
-                    self.model.load_weights(self.checkpoint.weights_path)
+                    from advzoo.presets import load_weights
+
+                    load_weights(self.model, self.checkpoint.weights_path)
                     print(f"\nDivergenceGuard: {self.diverged}; restored the checkpoint "
                           f"of epoch {json.loads(self.checkpoint.state_path.read_text())['epoch']}.")
                 else:

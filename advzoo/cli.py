@@ -1,12 +1,21 @@
-"""The `advzoo` command line: list | info | train | eval | sample | download | tune."""
+"""The `advzoo` command line: list | info | train | eval | sample | download | tune.
+
+`advzoo --help`, `list` and `info` read recipes and the manifest only: they
+answer at once and never import TensorFlow. Commands that train or evaluate
+show Keras progress bars. Every failure is one line on stderr and a non-zero
+exit status; `--debug` shows the traceback instead.
+"""
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 
 def _print_metrics(metrics, recorded=None):
+    if not metrics:
+        return
     width = max(len(k) for k in metrics)
     for key, value in metrics.items():
         line = f"  {key:<{width}}  {value}"
@@ -15,12 +24,17 @@ def _print_metrics(metrics, recorded=None):
         print(line)
 
 
+def _quiet_tensorflow():
+    """TensorFlow's C++ start-up lines (oneDNN, CUDA) are noise on the command line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def cmd_list(args):
     import advzoo
 
     published = set(advzoo.list_models(pretrained=True))
     for name in advzoo.list_models(pretrained=args.pretrained):
-        print(f"{name:<32} {'pretrained' if name in published else 'no weights'}")
+        print(f"{name:<34} {'pretrained' if name in published else 'no weights'}")
 
 
 def cmd_info(args):
@@ -31,108 +45,109 @@ def cmd_info(args):
         print(json.dumps(info, indent=1, default=str))
         return
     for key in ("name", "family", "description", "paper", "dataset", "pretrained", "sha256",
-                "size", "train_seconds", "epochs", "reproduce"):
+                "size", "train_seconds", "epochs", "reproduce", "notes"):
         if info.get(key) is not None:
             print(f"{key:<14} {info[key]}")
+    if info["recipe"].get("evaluate"):
+        print("eval settings: " + ", ".join(f"{k}={v}" for k, v in info["recipe"]["evaluate"].items())
+              + "  (override with `advzoo eval NAME --set KEY=VALUE`)")
     if info.get("metrics"):
         print("metrics:")
         _print_metrics(info["metrics"])
 
 
 def cmd_train(args):
-    from advzoo import presets
-    from advzoo.registry import get_family
+    _quiet_tensorflow()
     from advzoo.training import train
 
-    if args.export and (args.epochs or args.max_steps_per_epoch):
-        sys.exit("--export refuses runs that override the recipe (--epochs, "
-                 "--max-steps-per-epoch): the manifest must describe exactly the recipe.")
     model, run_dir, summary = train(args.config, run_dir=args.run_dir, resume=args.resume,
                                     overwrite=args.overwrite, epochs=args.epochs,
                                     strategy=args.strategy,
-                                    max_steps_per_epoch=args.max_steps_per_epoch)
+                                    max_steps_per_epoch=args.max_steps_per_epoch,
+                                    export=args.export, export_dir=args.export_dir)
     print(f"trained {summary['epochs']} epochs in {summary['train_seconds']} s; run in {run_dir}")
-    model.save_weights(Path(run_dir) / "final.weights.h5")
     if args.export:
-        recipe = json.loads((Path(run_dir) / "recipe.json").read_text())
-        metrics = get_family(recipe["family"]).evaluate(model, recipe)
-        out = presets.export_preset(model, recipe, metrics, summary, root=args.export_dir)
-        print(f"exported to {out}:")
-        _print_metrics(metrics)
+        print(f"exported to {summary['exported_to']}:")
+        _print_metrics(summary["metrics"])
+
+
+def _eval_overrides(pairs, family, name):
+    import yaml
+
+    overrides = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set takes KEY=VALUE, got {pair!r}.")
+        if key not in family.eval_options:
+            allowed = ", ".join(f"{k} ({d})" for k, d in family.eval_options.items()) or "none"
+            raise ValueError(f"{name} ({family.name}) has no evaluation setting {key!r}; "
+                             f"settings: {allowed}.")
+        overrides[key] = yaml.safe_load(value)
+    return overrides
 
 
 def cmd_eval(args):
+    _quiet_tensorflow()
     import advzoo
     from advzoo import presets
-    from advzoo.registry import get_family
+    from advzoo.registry import get_family, get_recipe
 
+    recipe = get_recipe(args.name)
+    family = get_family(recipe["family"])
+    recipe["evaluate"].update(_eval_overrides(args.set, family, args.name))
     model = advzoo.load(args.name, weights=args.weights or "pretrained")
-    recipe = (presets.preset_entry(args.name)["recipe"] if not args.weights
-              else advzoo.info(args.name)["recipe"])
-    options = {"n_samples": args.n_samples} if args.n_samples else {}
-    for key in ("n_queries", "pgd_steps", "restarts"):  # ranking-attack settings (triplet)
-        if getattr(args, key) is not None:
-            options[key] = getattr(args, key)
-    metrics = get_family(recipe["family"]).evaluate(model, recipe, **options)
+    metrics = family.evaluate(model, recipe)
     recorded = None if args.weights else presets.preset_entry(args.name)["metrics"]
     print(f"{args.name}:")
     _print_metrics(metrics, recorded)
     if args.json:
-        Path(args.json).write_text(json.dumps({"name": args.name, "metrics": metrics}, indent=1))
+        _write_text(args.json, json.dumps({"name": args.name, "metrics": metrics}, indent=1))
         print(f"wrote {args.json}")
 
 
+def _write_text(path, text):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def cmd_sample(args):
+    _quiet_tensorflow()
     import advzoo
+    from advzoo.registry import get_family, get_recipe
     from advzoo.utils.images import save_grid
 
+    family = get_family(get_recipe(args.name)["family"])
+    if family.samples is None:
+        raise ValueError(f"{args.name} is not a generative model ({family.name} declares no "
+                         "samples).")
     model = advzoo.load(args.name)
-    if not hasattr(model, "generate"):
-        sys.exit(f"{args.name} is not a generative model (it has no generate()).")
-    save_grid(model.generate(args.n, seed=args.seed), args.out, nrow=args.nrow)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    save_grid(family.samples(model, args.n, args.seed), args.out, nrow=args.nrow)
     print(f"wrote {args.out}")
 
 
 def cmd_download(args):
     from advzoo import presets
+    from advzoo.registry import get_recipe
 
+    get_recipe(args.name)  # unknown names get the close matches
     print(presets.weights_path(args.name))
 
 
 def cmd_tune(args):
+    _quiet_tensorflow()
     import keras_tuner as kt
 
-    from advzoo.recipes import read_recipe
     from advzoo.registry import get_family
+    from advzoo.training import resolve_recipe
     from advzoo.tuning import hypermodel_for
 
-    recipe = read_recipe(args.config)
+    recipe = resolve_recipe(args.config)
     dataset, _ = get_family(recipe["family"]).train_data(recipe)
-    if recipe["family"] == "dann":
-        from advzoo import data as adata
-        from advzoo.models.dann.dann_presets import validation_split
-
-        x_val, y_val = validation_split(recipe)
-        hypermodel = hypermodel_for("dann", recipe=recipe,
-                                    validation_data=(adata.to_float(x_val), y_val),
-                                    steps_per_epoch=args.steps_per_epoch)
-    elif recipe["family"] == "aae":
-        from advzoo import data as adata
-
-        x_val, y_val = adata.load("fashion_mnist", "test")
-        hypermodel = hypermodel_for("aae", validation_data=(adata.to_float(x_val[:2000]),
-                                                             y_val[:2000]),
-                                    variant=recipe["model"].get("variant", "unsupervised"))
-    elif recipe["family"] == "triplet":
-        from advzoo import data as adata
-        from advzoo.models.triplet.triplet_presets import unit_images
-
-        x_val, y_val = adata.load("fashion_mnist", "test")
-        hypermodel = hypermodel_for("triplet", recipe=recipe,
-                                    validation_data=(unit_images(x_val[:2000]), y_val[:2000]))
-    else:
-        hypermodel = hypermodel_for(recipe["family"], recipe=recipe,
-                                    n_eval_samples=args.n_eval_samples)
+    hypermodel = hypermodel_for(recipe, steps_per_epoch=args.steps_per_epoch,
+                                n_eval_samples=args.n_eval_samples)
     tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective,
                             max_trials=args.max_trials, seed=args.seed,
                             directory=args.directory, project_name=recipe["name"],
@@ -144,7 +159,8 @@ def cmd_tune(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="advzoo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="advzoo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="registered models")
@@ -157,7 +173,7 @@ def build_parser():
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("train", help="train a preset from its recipe")
-    p.add_argument("config", help="path to zoo_configs/<name>.yaml")
+    p.add_argument("config", help="a registered name or a path to a recipe .yaml")
     p.add_argument("--run-dir", help="checkpoints, logs and grids (default runs/<name>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="discard an earlier run's checkpoint")
@@ -165,19 +181,17 @@ def build_parser():
     p.add_argument("--max-steps-per-epoch", type=int, help="cap steps (smoke runs)")
     p.add_argument("--strategy", choices=["default", "mirrored"], default=None)
     p.add_argument("--export", action="store_true",
-                   help="evaluate and write the weights + manifest entry")
-    p.add_argument("--export-dir", help="weights directory (default: bundled weights/)")
+                   help="evaluate and write the preset directory + manifest entry")
+    p.add_argument("--export-dir", help="weights directory (default: the checkout's weights/)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a pretrained model (prints, can write JSON)")
     p.add_argument("name")
     p.add_argument("--weights", help="evaluate this .weights.h5 instead of the published one")
-    p.add_argument("--n-samples", type=int, help="generated samples (default: recipe's)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override an evaluation setting (see `advzoo info NAME`), e.g. "
+                        "--set n_samples=2000; repeatable")
     p.add_argument("--json", help="also write the metrics to this JSON file")
-    p.add_argument("--n-queries", type=int, help="triplet: attacked test queries")
-    p.add_argument("--pgd-steps", type=int, help="triplet: PGD steps of every attack")
-    p.add_argument("--restarts", type=int,
-                   help="triplet: extra random-start runs per attack (gradient-masking check)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="write a PNG grid of generated samples")
@@ -193,7 +207,7 @@ def build_parser():
     p.set_defaults(func=cmd_download)
 
     p = sub.add_parser("tune", help="keras-tuner random search on a recipe's family")
-    p.add_argument("config")
+    p.add_argument("config", help="a registered name or a path to a recipe .yaml")
     p.add_argument("--max-trials", type=int, default=4)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--steps-per-epoch", type=int, default=200)
@@ -207,10 +221,16 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.debug:
+        return args.func(args)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, LookupError, ConnectionError) as e:
-        sys.exit(f"advzoo {args.command}: {e}")
+    except KeyboardInterrupt:
+        sys.exit(f"advzoo {args.command}: interrupted")
+    except Exception as e:  # noqa: BLE001 - one clear line; --debug shows the traceback
+        kind = "" if isinstance(e, (ValueError, LookupError, ConnectionError, FileExistsError,
+                                    FileNotFoundError)) else f"{type(e).__name__}: "
+        sys.exit(f"advzoo {args.command}: {kind}{e}")
 
 
 if __name__ == "__main__":

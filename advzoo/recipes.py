@@ -5,6 +5,7 @@ files raise `RecipeError` naming the file, the key and what was expected.
 """
 
 import copy
+import weakref
 from pathlib import Path
 
 import yaml
@@ -60,3 +61,20 @@ def validate_recipe(recipe, source="<recipe>"):
             raise RecipeError(f"{source}: train.{key} must be a positive integer, "
                               f"got {train[key]!r}.")
     return recipe
+
+
+# The recipe each built model came from (weakly held), so that a loaded or
+# trained model can be saved as a preset without repeating its recipe.
+_BUILT_FROM = weakref.WeakKeyDictionary()
+
+
+def attach(model, recipe):
+    """Records that `model` was built from `recipe`."""
+    _BUILT_FROM[model] = copy.deepcopy(recipe)
+    return model
+
+
+def recipe_of(model):
+    """The recipe `model` was built from by advzoo, or None."""
+    recipe = _BUILT_FROM.get(model)
+    return copy.deepcopy(recipe) if recipe is not None else None

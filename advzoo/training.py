@@ -1,7 +1,10 @@
-"""Training a preset from its recipe: checkpoints, resume, grids, export."""
+"""Training a preset from its recipe: recipe -> family -> fit -> checkpoints
+-> export. Checkpoints, resume, sample grids and the final export all live
+here; the CLI only parses arguments."""
 
 import csv
 import json
+import os
 import time
 from pathlib import Path
 
@@ -9,8 +12,9 @@ import keras
 
 from advzoo.callbacks import DivergenceGuard, EpochCheckpoint, SampleGrid
 from advzoo.distribute import get_strategy
-from advzoo.recipes import read_recipe, validate_recipe
-from advzoo.registry import get_family
+from advzoo import presets
+from advzoo.recipes import attach, read_recipe, validate_recipe
+from advzoo.registry import get_family, get_recipe
 from advzoo.utils.images import plot_history
 
 
@@ -29,7 +33,7 @@ def build_model(recipe, strategy=None):
             # Built now (not lazily at the first step) so that checkpoints and
             # published weights restore the optimizer state too.
             optimizer.build(model.trainable_variables)
-    return model
+    return attach(model, recipe)
 
 
 def _read_csv_history(path):
@@ -47,12 +51,22 @@ def _read_csv_history(path):
     return history
 
 
+def resolve_recipe(recipe):
+    """A recipe dict from a dict, a registered name or a path to a YAML file."""
+    if isinstance(recipe, dict):
+        return validate_recipe(recipe)
+    text = str(recipe)
+    if text.endswith((".yaml", ".yml")) or "/" in text:
+        return read_recipe(recipe)
+    return get_recipe(text)
+
+
 def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, strategy=None,
-          verbose="auto", max_steps_per_epoch=None):
-    """Trains a preset from its recipe.
+          verbose="auto", max_steps_per_epoch=None, export=False, export_dir=None):
+    """Trains a preset from its recipe, and optionally exports it.
 
     Args:
-        recipe: path to a recipe YAML file, or a recipe dict.
+        recipe: a registered name, a path to a recipe YAML file, or a recipe dict.
         run_dir: where checkpoints, logs, grids and the final weights go
             (default `runs/<name>`).
         resume: continue from the last epoch checkpoint in `run_dir`.
@@ -61,11 +75,20 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
         strategy: see `advzoo.distribute.get_strategy`.
         verbose: Keras progress-bar verbosity.
         max_steps_per_epoch: cap steps per epoch (quick smoke runs).
+        export: evaluate the trained model and write its preset directory and
+            manifest entry (see `export`); refused for runs that override the
+            recipe (`epochs`, `max_steps_per_epoch`).
+        export_dir: the weights directory to export into (default: the
+            source checkout's `weights/`).
 
     Returns:
-        `(model, run_dir, summary)` where summary has `epochs`, `train_seconds`.
+        `(model, run_dir, summary)` where summary has `epochs`, `train_seconds`
+        and, with `export`, `metrics` and `exported_to`.
     """
-    recipe = read_recipe(recipe) if not isinstance(recipe, dict) else validate_recipe(recipe)
+    recipe = resolve_recipe(recipe)
+    if export and (epochs or max_steps_per_epoch):
+        raise ValueError("export refuses runs that override the recipe (--epochs, "
+                         "--max-steps-per-epoch): the manifest must describe exactly the recipe.")
     family = get_family(recipe["family"])
     run_dir = Path(run_dir or Path("runs") / recipe["name"])
     checkpoint = EpochCheckpoint(run_dir / "checkpoint")
@@ -112,8 +135,23 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
                                f"checkpoint is kept in {checkpoint.directory}.")
     summary = {"epochs": total_epochs,
                "train_seconds": round(checkpoint.state.get("train_seconds", time.time() - start), 1)}
+    tmp = run_dir / "final.tmp.weights.h5"  # renamed into place: never a partial file
+    model.save_weights(tmp)
+    os.replace(tmp, run_dir / "final.weights.h5")
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    if export:
+        summary["metrics"] = family.evaluate(model, recipe)
+        summary["exported_to"] = str(export_preset(model, recipe, summary["metrics"], summary,
+                                                   root=export_dir))
     return model, run_dir, summary
+
+
+def export_preset(model, recipe, metrics, summary, root=None):
+    """Writes a trained model's preset directory and manifest entry (without
+    optimizer state when the recipe says `export: {optimizer_state: false}`)."""
+    bare = None if presets.optimizer_state_published(recipe) else \
+        get_family(recipe["family"]).build(recipe)
+    return presets.export_preset(model, recipe, metrics, summary, root=root, bare=bare)
 
 
 def _finalize_averages(model):
@@ -130,13 +168,16 @@ def _initialise_from(model, name):
     """Starts from a published preset's weights, or a `.weights.h5` file
     (recipe `train.init_from`), e.g. adversarial fine-tuning of a plainly
     trained model."""
-    from advzoo import presets
-
     path = Path(name) if str(name).endswith(".weights.h5") else None
     if path is not None and not path.exists():
         raise FileNotFoundError(f"train.init_from: {path} does not exist.")
+    bare = None
+    if path is None:
+        if not presets.optimizer_state_published(get_recipe(name)):
+            bare = get_family(get_recipe(name)["family"]).build(get_recipe(name))
+        path = presets.weights_path(name)
     try:
-        model.load_weights(path or presets.weights_path(name))
+        presets.load_weights(model, path, bare=bare, what=f"train.init_from {name!r}")
     except ValueError as e:
         raise ValueError(f"train.init_from: the weights of {name!r} do not fit this recipe's "
                          f"model ({e}). init_from needs a preset of the same architecture.") from e
@@ -156,5 +197,5 @@ def load_finished_run(recipe, run_dir, ignore=("name", "description", "export"))
     if {**stored, **blank} != {**validate_recipe(recipe), **blank}:
         return None
     model = build_model(recipe)
-    model.load_weights(run_dir / "final.weights.h5")
+    presets.load_weights(model, run_dir / "final.weights.h5", what=str(run_dir))
     return model, json.loads((run_dir / "summary.json").read_text())["train_seconds"]

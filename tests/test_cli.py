@@ -35,7 +35,7 @@ def test_sample_writes_a_grid(tmp_path):
 
 @needs_weights
 def test_eval_prints_and_writes_json(tmp_path, capsys):
-    main(["eval", "dcgan_fashion_mnist", "--n-samples", "500", "--json", str(tmp_path / "m.json")])
+    main(["eval", "dcgan_fashion_mnist", "--set", "n_samples=500", "--json", str(tmp_path / "m.json")])
     metrics = json.loads((tmp_path / "m.json").read_text())["metrics"]
     assert metrics["n_samples"] == 500 and metrics["classifier_fid"] > 0
     assert "classifier_fid" in capsys.readouterr().out
@@ -48,12 +48,12 @@ def test_download_prints_a_verified_path(capsys):
 
 
 def test_train_smoke_run_and_refusal_to_export_overridden_runs(tmp_path, capsys):
-    with pytest.raises(SystemExit, match="--export refuses"):
+    with pytest.raises(SystemExit, match="export refuses"):
         main(["train", "zoo_configs/dcgan_fashion_mnist.yaml", "--run-dir", str(tmp_path / "r"),
               "--epochs", "1", "--max-steps-per-epoch", "2", "--export",
               "--export-dir", str(tmp_path / "w")])
     assert not (tmp_path / "r").exists() and not (tmp_path / "w").exists()  # refused up front
-    main(["train", "zoo_configs/dcgan_fashion_mnist.yaml", "--run-dir", str(tmp_path / "r"),
+    main(["train", "dcgan_fashion_mnist", "--run-dir", str(tmp_path / "r"),  # by registered name
           "--epochs", "1", "--max-steps-per-epoch", "2"])
     assert (tmp_path / "r" / "final.weights.h5").exists()
     assert "trained 1 epochs" in capsys.readouterr().out

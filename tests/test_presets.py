@@ -16,6 +16,7 @@ import yaml
 
 import advzoo
 from advzoo import _paths, presets
+from advzoo.training import export_preset
 from tests.helpers import fake_images
 
 TINY = {"name": "tiny_dcgan", "family": "dcgan", "description": "test preset",
@@ -46,12 +47,13 @@ def published(tmp_path, monkeypatch):
     manifest (so weights must come from the server), and the server's URL."""
     model = _registered_and_trained(TINY, tmp_path, monkeypatch)
     server_root = tmp_path / "server"
-    presets.export_preset(model, TINY, {"score": 1.0}, {"train_seconds": 1.0, "epochs": 1},
+    export_preset(model, TINY, {"score": 1.0}, {"train_seconds": 1.0, "epochs": 1},
                           root=server_root)
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     shutil.copy(server_root / "manifest.json", bundle / "manifest.json")
-    monkeypatch.setenv("ADVZOO_BUNDLED_WEIGHTS", str(bundle))
+    monkeypatch.setenv("ADVZOO_MANIFEST", str(bundle / "manifest.json"))
+    monkeypatch.setenv("ADVZOO_WEIGHTS_DIR", str(bundle))
     handler = functools.partial(_QuietHandler, directory=str(server_root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -117,8 +119,11 @@ def test_bundled_copy_is_used_without_network(published, monkeypatch):
 
 def test_missing_everywhere_explains_the_mirror_variable(published, monkeypatch):
     monkeypatch.delenv("ADVZOO_WEIGHTS_URL")
-    with pytest.raises(FileNotFoundError, match="ADVZOO_WEIGHTS_URL"):
+    with pytest.raises(FileNotFoundError, match="ADVZOO_WEIGHTS_URL") as caught:
         advzoo.load("tiny_dcgan")
+    message = str(caught.value)  # where it looked, and the three ways out
+    assert str(_cached()) in message and str(published["bundle"]) in message
+    assert "advzoo-weights" in message and "ADVZOO_WEIGHTS_DIR" in message
 
 
 def test_server_error_is_a_clear_connection_error(published):
@@ -157,11 +162,12 @@ def test_compact_presets_publish_model_weights_only(tmp_path, monkeypatch):
     outputs after `advzoo.load`, fresh optimizers."""
     recipe = {**TINY, "name": "tiny_compact", "export": {"optimizer_state": False}}
     model = _registered_and_trained(recipe, tmp_path, monkeypatch)
-    full = presets.export_preset(model, TINY, {}, {"epochs": 1}, root=tmp_path / "full")
-    compact = presets.export_preset(model, recipe, {}, {"epochs": 1}, root=tmp_path / "bundle")
+    full = export_preset(model, TINY, {}, {"epochs": 1}, root=tmp_path / "full")
+    compact = export_preset(model, recipe, {}, {"epochs": 1}, root=tmp_path / "bundle")
     size = lambda d: (d / presets.WEIGHTS_FILE).stat().st_size  # noqa: E731
     assert size(compact) < 0.6 * size(full)
-    monkeypatch.setenv("ADVZOO_BUNDLED_WEIGHTS", str(tmp_path / "bundle"))
+    monkeypatch.setenv("ADVZOO_MANIFEST", str(tmp_path / "bundle" / "manifest.json"))
+    monkeypatch.setenv("ADVZOO_WEIGHTS_DIR", str(tmp_path / "bundle"))
     entry = json.loads((tmp_path / "bundle" / "manifest.json").read_text())["presets"]
     assert entry["tiny_compact"]["optimizer_state"] is False
     loaded = advzoo.load("tiny_compact", progress=False)

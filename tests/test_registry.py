@@ -43,7 +43,7 @@ def test_registered_without_weights_says_how_to_train(config_dir):
     assert "dcgan_untrained" in advzoo.list_models()
     assert "dcgan_untrained" not in advzoo.list_models(pretrained=True)
     assert advzoo.info("dcgan_untrained")["pretrained"] is False
-    with pytest.raises(LookupError, match="advzoo train zoo_configs/dcgan_untrained.yaml"):
+    with pytest.raises(LookupError, match="advzoo train dcgan_untrained --export"):
         advzoo.load("dcgan_untrained")
     assert advzoo.load("dcgan_untrained", weights=None).compiled
 

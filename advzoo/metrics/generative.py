@@ -82,12 +82,19 @@ def _real_features(dataset, split, n=None, seed=0):
     return evaluator().features(adata.to_float(x))
 
 
+EVALUATOR = "fashion_mnist_classifier"
+
+
 @functools.lru_cache(maxsize=1)
 def evaluator():
-    """The pretrained `fashion_mnist_classifier` (loaded once per process)."""
-    from advzoo.api import load
+    """The pretrained `fashion_mnist_classifier` (loaded once per process):
+    built from its recipe and read through the weights store, as `load` does."""
+    from advzoo import presets
+    from advzoo.registry import get_recipe
+    from advzoo.training import build_model
 
-    return load("fashion_mnist_classifier")
+    model = build_model(get_recipe(EVALUATOR))
+    return presets.load_weights(model, presets.weights_path(EVALUATOR), what=EVALUATOR)
 
 
 def sample_quality(fake_images, dataset="fashion_mnist", seed=0):

@@ -4,7 +4,7 @@ classifier-FID evaluation, sample grids."""
 import keras
 
 from advzoo import data as adata
-from advzoo.registry import Family, register_family
+from advzoo.family import Family
 
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
 
@@ -45,8 +45,15 @@ def gan_samples(model, n, seed):
     return model.generate(n, seed=seed)
 
 
-def gan_family(name, model_cls):
-    """Registers a GAN family whose recipe `model:` section are `model_cls` kwargs."""
-    return register_family(Family(
+GAN_EVAL_OPTIONS = {"n_samples": "generated images scored (recipe default, usually 10000)",
+                    "seed": "seed of the generated images"}
+GAN_HEADLINE = (("classifier_fid", "cFID"), ("classifier_fid_real_floor", "real floor"),
+                ("kid", "KID"), ("precision", "prec."), ("recall", "recall"))
+
+
+def gan_family(name, model_cls, hypermodel=None):
+    """The `Family` of a GAN whose recipe `model:` section are `model_cls` kwargs."""
+    return Family(
         name=name, build=lambda recipe: model_cls(**recipe["model"]), compile=compile_game,
-        train_data=image_data, evaluate=evaluate_gan, samples=gan_samples))
+        train_data=image_data, evaluate=evaluate_gan, samples=gan_samples,
+        hypermodel=hypermodel, eval_options=GAN_EVAL_OPTIONS, headline=GAN_HEADLINE)

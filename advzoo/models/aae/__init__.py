@@ -2,4 +2,6 @@
 
 from advzoo.models.aae.aae_model import AdversarialAutoencoder
 
-__all__ = ["AdversarialAutoencoder"]
+from advzoo.models.aae.aae_presets import FAMILY
+
+__all__ = ["FAMILY", "AdversarialAutoencoder"]

@@ -5,9 +5,10 @@ classification and clustering accuracy)."""
 import numpy as np
 
 from advzoo import data as adata
+from advzoo.models.aae.aae_metrics import cluster_accuracy, mmd_to_prior  # noqa: F401
 from advzoo.models.aae.aae_model import AdversarialAutoencoder
 from advzoo.models.gan_presets import compile_game
-from advzoo.registry import Family, register_family
+from advzoo.family import Family
 
 
 def build(recipe):
@@ -51,26 +52,6 @@ def train_data(recipe):
     return ds.prefetch(tf.data.AUTOTUNE), len(x) // batch
 
 
-def mmd_to_prior(codes, prior, seed=0, n=2000):
-    """Squared multi-kernel MMD (`advzoo.models.dann.mk_mmd`) between up to `n`
-    encoded codes and as many prior samples, as a float."""
-    from advzoo.models.dann.dann_schedules import mk_mmd
-
-    rng = np.random.default_rng(seed)
-    a = codes[rng.choice(len(codes), min(n, len(codes)), replace=False)].astype(np.float32)
-    return float(mk_mmd(a, prior[:len(a)].astype(np.float32)))
-
-
-def cluster_accuracy(assignments, labels):
-    """Accuracy when every cluster predicts its majority label (the AAE
-    paper's unsupervised clustering protocol)."""
-    correct = 0
-    for c in np.unique(assignments):
-        members = labels[assignments == c]
-        correct += np.bincount(members).max()
-    return correct / len(labels)
-
-
 def evaluate(model, recipe, **_):
     x, y = adata.load("fashion_mnist", "test")
     xf = adata.to_float(x)
@@ -91,5 +72,19 @@ def samples(model, n, seed):
     return model.generate(n, seed=seed)
 
 
-FAMILY = register_family(Family(name="aae", build=build, compile=compile_game,
-                                train_data=train_data, evaluate=evaluate, samples=samples))
+def hypermodel(recipe=None, validation_data=None, **_):
+    """AAE search; validation data default: the first 2,000 test images."""
+    from advzoo.models.aae.aae_tuning import AAEHyperModel
+
+    if validation_data is None:
+        x, y = adata.load("fashion_mnist", "test")
+        validation_data = (adata.to_float(x[:2000]), y[:2000])
+    variant = (recipe or {}).get("model", {}).get("variant", "unsupervised")
+    return AAEHyperModel(validation_data=validation_data, variant=variant)
+
+
+FAMILY = Family(
+    name="aae", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
+    samples=samples, hypermodel=hypermodel,
+    headline=(("reconstruction_mse", "recon. MSE"), ("mmd_to_prior", "MMD to prior"),
+              ("test_accuracy", "test acc."), ("cluster_accuracy", "cluster acc.")))

@@ -2,4 +2,6 @@
 
 from advzoo.models.bigan.bigan_model import BiGAN
 
-__all__ = ["BiGAN"]
+from advzoo.models.bigan.bigan_presets import FAMILY
+
+__all__ = ["FAMILY", "BiGAN"]

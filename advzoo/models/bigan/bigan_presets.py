@@ -6,8 +6,9 @@ import numpy as np
 from advzoo import data as adata
 from advzoo.metrics.probes import knn_accuracy, linear_probe
 from advzoo.models.bigan.bigan_model import BiGAN
-from advzoo.models.gan_presets import compile_game, evaluate_gan, gan_samples, image_data
-from advzoo.registry import Family, register_family
+from advzoo.models.gan_presets import (GAN_EVAL_OPTIONS, compile_game, evaluate_gan, gan_samples,
+                                       image_data)
+from advzoo.family import Family
 
 
 def build(recipe):
@@ -77,5 +78,14 @@ def evaluate(model, recipe, n_samples=None, seed=None, **_):
     return metrics
 
 
-FAMILY = register_family(Family(name="bigan", build=build, compile=compile_game,
-                                train_data=train_data, evaluate=evaluate, samples=gan_samples))
+def hypermodel(recipe=None, n_eval_samples=2000, **_):
+    from advzoo.models.bigan.bigan_tuning import BiGANHyperModel
+
+    return BiGANHyperModel(n_eval_samples=n_eval_samples)
+
+
+FAMILY = Family(
+    name="bigan", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
+    samples=gan_samples, hypermodel=hypermodel, eval_options=GAN_EVAL_OPTIONS,
+    headline=(("classifier_fid", "cFID"), ("feature_1nn_accuracy", "1-NN acc. on E(x)"),
+              ("feature_linear_probe", "linear probe"), ("reconstruction_mse", "recon. MSE")))

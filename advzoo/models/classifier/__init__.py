@@ -1,3 +1,5 @@
 from advzoo.models.classifier.classifier_model import FeatureClassifier
 
-__all__ = ["FeatureClassifier"]
+from advzoo.models.classifier.classifier_presets import FAMILY
+
+__all__ = ["FAMILY", "FeatureClassifier"]

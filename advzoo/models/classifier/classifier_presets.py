@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from advzoo import data as adata
 from advzoo.models.classifier.classifier_model import FeatureClassifier
-from advzoo.registry import Family, register_family
+from advzoo.family import Family
 
 
 def build(recipe):
@@ -59,5 +59,5 @@ def evaluate(model, recipe, **_):
             "n_test": int(len(y))}
 
 
-register_family(Family(name="classifier", build=build, compile=compile_model,
-                       train_data=train_data, evaluate=evaluate))
+FAMILY = Family(name="classifier", build=build, compile=compile_model, train_data=train_data,
+                evaluate=evaluate, headline=(("test_accuracy", "test acc."),))

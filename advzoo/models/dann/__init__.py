@@ -10,7 +10,9 @@ from advzoo.models.dann.dann_schedules import (DANNLearningRate, GradientReversa
                                                class_width_gap, mk_mmd, relative_pair_distance,
                                                reversal_strength)
 
-__all__ = ["DANNLearningRate", "DomainAdversarialNet", "GradientReversalSchedule",
+from advzoo.models.dann.dann_presets import FAMILY
+
+__all__ = ["FAMILY", "DANNLearningRate", "DomainAdversarialNet", "GradientReversalSchedule",
            "adapt_batch_norm", "adaptation_dataset", "batch_norm_adapted", "class_width_gap",
            "intensity_augment",
            "mk_mmd", "nuisance_balancing_weights", "relative_pair_distance", "restore_batch_norm",

@@ -21,7 +21,7 @@ from advzoo.models.dann.dann_adabn import batch_norm_adapted, batch_norm_layers
 from advzoo.models.dann.dann_batches import nuisance_balancing_weights
 from advzoo.models.dann.dann_model import DomainAdversarialNet
 from advzoo.models.dann.dann_schedules import DANNLearningRate, GradientReversalSchedule
-from advzoo.registry import Family, register_family
+from advzoo.family import Family
 
 SETTINGS = ("adaptation", "source_only", "target_oracle", "forget", "colour")
 
@@ -250,5 +250,30 @@ def evaluate(model, recipe, **_):
     }
 
 
-FAMILY = register_family(Family(name="dann", build=build, compile=compile_model,
-                                train_data=train_data, evaluate=evaluate, callbacks=callbacks))
+_steps = steps_per_epoch
+
+
+def hypermodel(recipe, validation_data=None, steps_per_epoch=None, **_):
+    """DANN search; validation data default: the recipe's model-selection split."""
+    from advzoo.models.dann.dann_tuning import DANNHyperModel
+
+    if validation_data is None:
+        x_val, y_val = validation_split(recipe)
+        validation_data = (adata.to_float(x_val), y_val)
+    return DANNHyperModel(recipe, validation_data,
+                          steps_per_epoch=steps_per_epoch or _steps(recipe))
+
+
+# One list for every dann preset: each shows the metrics its setting reports.
+HEADLINE = (("target_test_accuracy", "target test acc."),
+            ("source_test_accuracy", "source test acc."),
+            ("class_accuracy", "class acc."),
+            ("source_probe_mlp", "source probe (MLP, chance 0.5)"),
+            ("source_probe_mlp_4_splits", "mean of 4 probe splits"),
+            ("source_probe_mlp_100_epochs_4_splits", "probe trained 100 epochs"),
+            ("same_source_neighbours", "same-source 10-NN"),
+            ("reversed_test_accuracy", "reversed-colour acc."),
+            ("colour_probe_mlp", "colour probe (MLP, chance 0.1)"))
+
+FAMILY = Family(name="dann", build=build, compile=compile_model, train_data=train_data,
+                evaluate=evaluate, callbacks=callbacks, hypermodel=hypermodel, headline=HEADLINE)

@@ -8,7 +8,7 @@ from advzoo.models.gan_presets import compile_game
 from advzoo.models.triplet.triplet_attacks import RankingAttacks
 from advzoo.models.triplet.triplet_model import TripletEmbedder, pair_dataset
 from advzoo.models.triplet.triplet_retrieval import retrieval_metrics
-from advzoo.registry import Family, register_family
+from advzoo.family import Family
 
 
 def build(recipe):
@@ -49,5 +49,22 @@ def evaluate(model, recipe, n_queries=None, attacks=True, pgd_steps=None, restar
     return metrics
 
 
-FAMILY = register_family(Family(name="triplet", build=build, compile=compile_game,
-                                train_data=train_data, evaluate=evaluate))
+def hypermodel(recipe=None, validation_data=None, **kwargs):
+    """HM search scored by ERS; validation data default: the first 2,000 test images."""
+    from advzoo.models.triplet.triplet_tuning import TripletHyperModel
+
+    if validation_data is None:
+        x, y = adata.load("fashion_mnist", "test")
+        validation_data = (unit_images(x[:2000]), y[:2000])
+    kwargs = {k: v for k, v in kwargs.items() if k in ("n_queries", "attack_steps")}
+    return TripletHyperModel(validation_data, recipe=recipe, **kwargs)
+
+
+FAMILY = Family(
+    name="triplet", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
+    hypermodel=hypermodel,
+    eval_options={"n_queries": "attacked test queries", "pgd_steps": "PGD steps of every attack",
+                  "restarts": "extra random-start runs per attack (gradient-masking check)",
+                  "seed": "seed of the query draw"},
+    headline=(("R@1", "R@1 %"), ("mAP", "mAP %"), ("NMI", "NMI %"),
+              ("ERS", "ERS (ten attacks, eps 77/255)")))

@@ -1,3 +1,5 @@
 from advzoo.models.wgan.wgan_model import WGAN
 
-__all__ = ["WGAN"]
+from advzoo.models.wgan.wgan_presets import FAMILY
+
+__all__ = ["FAMILY", "WGAN"]
