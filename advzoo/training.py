@@ -13,7 +13,7 @@ import keras
 from advzoo.callbacks import DivergenceGuard, EpochCheckpoint, SampleGrid
 from advzoo.distribute import get_strategy
 from advzoo import presets
-from advzoo.recipes import attach, read_recipe, validate_recipe
+from advzoo.recipes import RecipeError, attach, read_recipe, validate_recipe
 from advzoo.registry import get_family, get_recipe
 from advzoo.utils.images import plot_history
 
@@ -56,9 +56,15 @@ def resolve_recipe(recipe):
     if isinstance(recipe, dict):
         return validate_recipe(recipe)
     text = str(recipe)
-    if text.endswith((".yaml", ".yml")) or "/" in text:
-        return read_recipe(recipe)
-    return get_recipe(text)
+    if not (text.endswith((".yaml", ".yml")) or "/" in text):
+        return get_recipe(text)
+    if not Path(text).is_file():
+        from advzoo.registry import recipe_paths, suggest
+
+        stem = Path(text).name.rsplit(".", 1)[0]
+        raise RecipeError(f"Recipe file {text} does not exist.{suggest(stem, recipe_paths())} "
+                          "Pass a registered name (`advzoo list`) or a path to a recipe .yaml.")
+    return read_recipe(recipe)
 
 
 def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, strategy=None,

@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import advzoo, pytest, keras_tuner" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import advzoo, pytest, keras_tuner, build" >/dev/null 2>&1; then
   echo "setup: installing advzoo and its dependencies into .venv (a few minutes)"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[test]'

@@ -72,14 +72,14 @@ def samples(model, n, seed):
     return model.generate(n, seed=seed)
 
 
-def hypermodel(recipe=None, validation_data=None, **_):
+def hypermodel(recipe=None, validation_data=None, variant=None, **_):
     """AAE search; validation data default: the first 2,000 test images."""
     from advzoo.models.aae.aae_tuning import AAEHyperModel
 
     if validation_data is None:
         x, y = adata.load("fashion_mnist", "test")
         validation_data = (adata.to_float(x[:2000]), y[:2000])
-    variant = (recipe or {}).get("model", {}).get("variant", "unsupervised")
+    variant = variant or (recipe or {}).get("model", {}).get("variant", "unsupervised")
     return AAEHyperModel(validation_data=validation_data, variant=variant)
 
 
