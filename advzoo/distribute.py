@@ -19,3 +19,13 @@ def get_strategy(strategy=None):
         return tf.distribute.MirroredStrategy()
     raise ValueError(f"strategy must be None, 'default', 'mirrored' or a "
                      f"tf.distribute.Strategy, got {strategy!r}.")
+
+
+def replica_sum(x):
+    """Sum of `x` over the replicas of the current strategy (identity on one
+    device): batch statistics that must span the global batch (a mean
+    prediction, class centres) use it inside a loss; it is differentiable."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return x
+    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)

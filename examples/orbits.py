@@ -2,7 +2,8 @@
 drawn with advzoo's OrbitTracker (the seed's "weight traces" picture), and
 the same picture for the pretrained DCGAN trained on for a few hundred steps.
 
-Run:  .venv/bin/python examples/orbits.py [--gan-steps 400]
+Run (about 6 minutes on 2 CPU cores, most of it the DCGAN's 400 steps under
+two update rules):  .venv/bin/python examples/orbits.py [--gan-steps 400]
       -> orbits_out/<rule>.png, orbits_out/dcgan_<rule>.png
 """
 

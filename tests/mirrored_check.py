@@ -6,11 +6,11 @@ Run as a script in a fresh process: several MirroredStrategy instances with
 synchronised batch norm in one TensorFlow process can assign collective keys
 inconsistently (a TensorFlow runtime issue), so each check gets its own.
 Usage: python -m tests.mirrored_check RULE_JSON KIND, KIND one of dcgan, dann, dann_im,
-dann_bn, dann_mt, dann_pairs, dann_width, dann_width_wider, bigan, aae
+dann_bn, dann_mt, dann_pairs, dann_width, dann_width_wider, bigan, aae, wgan
 (`dann`: a tiny DomainAdversarialNet on a domain-adaptation batch; `dann_im`:
 the same with target entropy and diversity terms; `dann_bn`: with batch norm;
 `dann_mt`: with a mean teacher, the optimizers averaging the weights;
-`dann_pairs`: attribute batches with counterparts and `pair_weight`;
+`dann_pairs`: attribute batches with counterparts and `pair_weight` (research/forgetting);
 `dann_width`: attribute batches and `width_weight`; `dann_width_wider`: the same
 with `width_side="wider"`.)
 """
@@ -42,6 +42,13 @@ def tiny_dann(**kwargs):
                                 lambda_=0.7, **kwargs)
 
 
+def tiny_forget(**kwargs):
+    from research.forgetting.forget_model import ForgettingStudyNet
+
+    return ForgettingStudyNet(image_shape=(12, 12, 3), width=4, feature_dim=8, hidden=8,
+                              lambda_=0.7, **kwargs)
+
+
 def tiny_bigan():
     from advzoo.models.bigan import BiGAN
 
@@ -54,7 +61,18 @@ def tiny_aae():
     return AdversarialAutoencoder(variant="semisupervised", latent_dim=4, width=4, seed=1)
 
 
+def tiny_wgan():
+    # the clipped critic: a gradient penalty draws its interpolates per replica,
+    # so mirrored and single-device runs agree in distribution, not weight by weight
+    from advzoo.models.wgan import WGAN
+
+    return WGAN(latent_dim=8, width=4, seed=1, gradient_penalty=0.0, clip_value=0.05,
+                n_critic=2)
+
+
 BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_dann,
+            # WGAN: the clipping constraint applied by each replica's optimizer
+            "wgan": tiny_wgan,
             # target entropy + diversity: the diversity term needs a cross-replica sum
             "dann_im": lambda: tiny_dann(target_entropy=0.5, target_diversity=1.0),
             # synchronised batch norm over a source + target batch
@@ -63,11 +81,12 @@ BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_da
             # reads the optimizer's moving averages on every replica
             "dann_mt": lambda: tiny_dann(target_consistency=5.0, consistency_threshold=0.0),
             # counterfactual pairs: the pair term's batch statistics span the replicas
-            "dann_pairs": lambda: tiny_dann(pair_weight=2.0, condition_on_label=True),
+            # (research/forgetting: ForgettingStudyNet's options)
+            "dann_pairs": lambda: tiny_forget(pair_weight=2.0, condition_on_label=True),
             # the class-width gap: class centres and widths span the replicas
-            "dann_width": lambda: tiny_dann(width_weight=5.0, condition_on_label=True),
-            "dann_width_wider": lambda: tiny_dann(width_weight=5.0, width_side="wider",
-                                                  condition_on_label=True),
+            "dann_width": lambda: tiny_forget(width_weight=5.0, condition_on_label=True),
+            "dann_width_wider": lambda: tiny_forget(width_weight=5.0, width_side="wider",
+                                                    condition_on_label=True),
             "bigan": tiny_bigan, "aae": tiny_aae}
 
 
@@ -77,7 +96,8 @@ def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
         model.set_weights(init)
         # SGD, not Adam: Adam is invariant to a wrongly scaled loss, SGD is not.
         ema = {"use_ema": True, "ema_momentum": 0.5} if kind == "dann_mt" else {}
-        model.compile(optimizers={p.name: keras.optimizers.SGD(0.1, momentum=0.5, **ema)
+        lr = 0.01 if kind == "wgan" else 0.1  # an unbounded critic: a smaller step
+        model.compile(optimizers={p.name: keras.optimizers.SGD(lr, momentum=0.5, **ema)
                                   for p in model.players()},
                       game=get_update_rule(rule))
     ds = tf.data.Dataset.from_tensor_slices(batch).batch(16)
@@ -89,7 +109,7 @@ def main(rule, kind="dcgan"):
     keras.utils.set_random_seed(0)  # a fixed, generic init (no ReLU input sits on 0)
     devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
     init = BUILDERS[kind]().get_weights()
-    if kind in ("dcgan", "bigan"):
+    if kind in ("dcgan", "bigan", "wgan"):
         batch = (fake_images(16, seed=2),
                  np.random.default_rng(3).standard_normal((16, 8)).astype("float32"))
     elif kind == "aae":  # explicit prior samples: every replica must see the same ones

@@ -5,6 +5,8 @@ import pytest
 
 import advzoo
 from advzoo.data import domains
+from advzoo import data as adata
+from advzoo.data.domains import texture_garments
 from advzoo.metrics.probes import knn_accuracy, linear_probe, mlp_probe, split_probe
 
 
@@ -87,3 +89,17 @@ def test_probes_read_what_is_there_and_nothing_else():
         linear_probe(informative[:300], y[:300], informative[:300], y[:300])
     with pytest.raises(ValueError, match="equal widths"):
         linear_probe(informative, y, noise[:, :3], y)
+
+
+def test_texture_garments_reproduces_fashion_mnist_m_and_refuses_bad_input():
+    from advzoo.data.domains import DOMAIN_SPLITS
+
+    split, start, stop = DOMAIN_SPLITS["target_test"]
+    garments, _ = adata.load("fashion_mnist", split)
+    textured, _ = adata.load("fashion_mnist_m", "test")
+    np.testing.assert_array_equal(texture_garments(garments[start:stop], "test", 103),
+                                  textured)
+    with pytest.raises(ValueError, match=r"greyscale garments \(N, 28, 28\)"):
+        texture_garments(textured)
+    with pytest.raises(ValueError, match="pool must be one of"):
+        texture_garments(garments[:2], pool="validation")

@@ -6,7 +6,6 @@ import pytest
 
 import advzoo
 from advzoo import presets
-from advzoo.registry import get_family
 
 pytestmark = pytest.mark.skipif(
     not {"dcgan_fashion_mnist", "fashion_mnist_classifier"} <= set(advzoo.list_models(pretrained=True)),
@@ -33,47 +32,25 @@ def test_classifier_is_accurate_on_a_test_slice():
     assert np.mean(probs.argmax(-1) == y[:1000]) > 0.9
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(presets.read_manifest()["presets"]))
-def test_recorded_metrics_are_what_evaluation_prints(name):
-    """Exactly, on one thread of the CPU that recorded them; on another CPU
-    (oneDNN rounds differently) metrics that fit a probe or run an attack may
-    move a little: allowed up to 1 point (0.01 on a 0-1 scale, 1.0 on a
-    percent scale: the triplet family's metrics, and any value above 1.5)."""
-    entry = presets.preset_entry(name)
-    metrics = get_family(entry["family"]).evaluate(advzoo.load(name), entry["recipe"])
-    assert set(metrics) == set(entry["metrics"])
-    percent = entry["family"] == "triplet"  # RobRank's tables: every metric in percent
-    far = {k: (metrics[k], v) for k, v in entry["metrics"].items()
-           if abs(metrics[k] - v) > (1.0 if percent or abs(v) > 1.5 else 0.01)}
-    assert not far, f"evaluated vs recorded: {far}"
+def test_every_published_preset_has_a_family_test_case():
+    """Each family's FamilyTestCase reproduces its presets' metrics (slow)."""
+    import importlib
+
+    covered = set()
+    for family in {advzoo.info(n)["family"] for n in presets.read_manifest()["presets"]}:
+        module = importlib.import_module(f"tests.models.{family}.test_{family}")
+        cases = [c for c in vars(module).values() if isinstance(c, type)
+                 and c.__name__.startswith("Test") and hasattr(c, "presets")]
+        assert cases, family
+        covered |= {p for c in cases for p in c.presets}
+    assert set(presets.read_manifest()["presets"]) <= covered
 
 
-def _published(name):
-    return name in advzoo.list_models(pretrained=True)
+def test_published_recipes_are_the_registered_ones():
+    """One recipe source: the manifest's copy of each recipe is the record of
+    what trained it, and equals the registered recipe that `load` builds from."""
+    from advzoo.recipes import validate_recipe
+    from advzoo.registry import get_recipe
 
-
-@pytest.mark.skipif(not _published("dann_fashion_mnist_m"), reason="preset not published")
-def test_pretrained_dann_predicts_target_classes_and_embeds():
-    model = advzoo.load("dann_fashion_mnist_m")
-    x, y = advzoo.data.load("fashion_mnist_m", "test")
-    probs = model.predict(advzoo.data.to_float(x[:500]), verbose=0)
-    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
-    recorded = presets.preset_entry("dann_fashion_mnist_m")["metrics"]["target_test_accuracy"]
-    assert abs(np.mean(probs.argmax(-1) == y[:500]) - recorded) < 0.08
-    assert model.features(advzoo.data.to_float(x[:4])).shape == (4, model.feature_dim)
-    with pytest.raises(ValueError, match="to_rgb"):
-        model.features(advzoo.data.to_float(advzoo.data.load("fashion_mnist", "test")[0][:4]))
-
-
-@pytest.mark.skipif(not _published("wgan_fashion_mnist"), reason="preset not published")
-def test_pretrained_clipped_wgan_keeps_its_clip_and_optimizer_state():
-    model = advzoo.load("wgan_fashion_mnist")
-    assert model.clip_value == 0.01 and model.critic_batch_norm and not model.gradient_penalty
-    for w in model.discriminator.trainable_weights:  # the published critic obeys its clip
-        assert np.abs(w.numpy()).max() <= 0.01 + 1e-7
-    steps = presets.preset_entry("wgan_fashion_mnist")["epochs"] * 187
-    assert int(model.generator_optimizer.iterations) == steps
-    assert int(model.discriminator_optimizer.iterations) == 5 * steps
-    images = model.generate(200, seed=0)
-    assert images.shape == (200, 28, 28, 1) and images.std(axis=0).mean() > 0.05  # not collapsed
+    for name, entry in presets.read_manifest()["presets"].items():
+        assert validate_recipe(entry["recipe"]) == get_recipe(name), name

@@ -16,7 +16,6 @@ import sys
 import sysconfig
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -126,11 +125,8 @@ def test_installed_advzoo_lists_describes_and_answers_fast(installed):
     assert got["pretrained"] == advzoo.list_models(pretrained=True)
     assert got["info"] == advzoo.info("dcgan_fashion_mnist")["sha256"]
     for args in (["--help"], ["list"], ["info", "dcgan_fashion_mnist"]):
-        start = time.perf_counter()
-        out = _cli(installed, *args)
-        elapsed = time.perf_counter() - start
-        assert elapsed < 3.0, (args, elapsed)  # ~0.2 s here; generous for a loaded machine
-        assert "oneDNN" not in out.stderr and "cuda" not in out.stderr.lower()
+        out = _cli(installed, *args)  # (speed: benchmarks/cli_startup.py)
+        assert out.stdout and not out.stderr, (args, out.stderr)  # no TensorFlow log lines
     bad = _cli(installed, "train", "dcgan_fashon_mnist", check=False)
     assert bad.returncode != 0 and "Did you mean 'dcgan_fashion_mnist'" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -16,10 +16,11 @@ import warnings
 
 import keras
 import tensorflow as tf
-from keras.src.backend.common.stateless_scope import StatelessScope
-from keras.src.losses.loss import scale_loss_for_distribution, unscale_loss_for_distribution
+from advzoo.compat import StatelessScope
+from advzoo.compat import scale_loss_for_distribution, unscale_loss_for_distribution
 
 from advzoo.games.rules import get_update_rule, serialize_rule
+from advzoo.saving import PresetMixin
 
 
 class Player:
@@ -49,7 +50,7 @@ class Player:
         return [v for layer in self.layers for v in layer.trainable_variables]
 
 
-class AdversarialGame(keras.Model):
+class AdversarialGame(PresetMixin, keras.Model):
     """Base class for models trained as a game between players.
 
     Subclasses implement `players()` and may override `prepare_batch(data)`

@@ -5,7 +5,7 @@ import math
 import keras
 import numpy as np
 from keras import ops
-from keras.src.losses.loss import scale_loss_for_distribution
+from advzoo.compat import scale_loss_for_distribution
 
 from advzoo.games import AdversarialGame, Player
 from advzoo.models.aae.aae_networks import (build_code_discriminator, build_decoder,

@@ -3,9 +3,11 @@
 import keras
 from keras import layers
 
+from advzoo.saving import PresetMixin
+
 
 @keras.saving.register_keras_serializable(package="advzoo")
-class FeatureClassifier(keras.Model):
+class FeatureClassifier(PresetMixin, keras.Model):
     """Conv classifier with an explicit feature extractor.
 
     `call(x)` returns class probabilities; `features(x)` returns the penultimate

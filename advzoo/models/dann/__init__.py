@@ -7,14 +7,13 @@ from advzoo.models.dann.dann_batches import nuisance_balancing_weights
 from advzoo.models.dann.dann_model import DomainAdversarialNet
 from advzoo.models.dann.dann_presets import adaptation_dataset
 from advzoo.models.dann.dann_schedules import (DANNLearningRate, GradientReversalSchedule,
-                                               class_width_gap, mk_mmd, relative_pair_distance,
-                                               reversal_strength)
+                                               mk_mmd, reversal_strength)
 
 from advzoo.models.dann.dann_presets import FAMILY
 
 __all__ = ["FAMILY", "DANNLearningRate", "DomainAdversarialNet", "GradientReversalSchedule",
-           "adapt_batch_norm", "adaptation_dataset", "batch_norm_adapted", "class_width_gap",
+           "adapt_batch_norm", "adaptation_dataset", "batch_norm_adapted",
            "intensity_augment",
-           "mk_mmd", "nuisance_balancing_weights", "relative_pair_distance", "restore_batch_norm",
+           "mk_mmd", "nuisance_balancing_weights", "restore_batch_norm",
            "reversal_strength",
            "virtual_adversarial_loss"]

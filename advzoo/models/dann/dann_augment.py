@@ -129,7 +129,7 @@ def _discarding_scope(mapping=()):
     variables as the enclosing stateless scope does, if any (e.g. the
     look-ahead weights of the extragradient rule), or as `mapping`
     (`(variable, value)` pairs) says."""
-    from keras.src.backend.common.stateless_scope import StatelessScope, get_stateless_scope
+    from advzoo.compat import StatelessScope, get_stateless_scope
 
     outer = get_stateless_scope()
     scope = StatelessScope(state_mapping=list(mapping))

@@ -1,20 +1,19 @@
 """The batches a domain-adversarial model trains and evaluates on: domain
 adaptation (source images and labels, unlabelled target images) or attribute
-batches (images, labels, nuisance[, weights[, counterparts]]), checked and
+batches (images, labels, nuisance[, weights]), checked and
 unpacked into one form, and the weights that make a nuisance independent of
 the label."""
 
 import numpy as np
 from keras import ops
-from keras.src.losses.loss import unscale_loss_for_distribution
+from advzoo.compat import unscale_loss_for_distribution
 
 
 class DomainBatches:
     """Batch handling of `DomainAdversarialNet` (a mixin of the model: it uses
     the model's `image_shape`, `adversary` and `_forward`/`_trackers`).
 
-    `prepare_batch` returns `(images, labels, nuisance, labelled, weights)`,
-    plus the counterparts where given."""
+    `prepare_batch` returns `(images, labels, nuisance, labelled, weights)`."""
 
     def _check_images(self, x, where):
         shape = tuple(x.shape[1:])
@@ -49,7 +48,7 @@ class DomainBatches:
             a = ops.concatenate([ops.zeros((ns,), "int32"), ops.ones((nt,), "int32")], 0)
             labelled = ops.concatenate([ops.ones((ns,)), ops.cast(yt >= 0, "float32")], 0)
             return x, y, a, labelled, ops.ones((ns + nt,))
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3, 4, 5):
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3, 4):
             raise ValueError(_BATCH_HELP)
         if len(data) == 2 and self.adversary != "none":
             raise ValueError(f"adversary={self.adversary!r} has nothing to adapt to: the batch "
@@ -60,14 +59,7 @@ class DomainBatches:
         a = ops.cast(ops.reshape(data[2], (-1,)), "int32") if len(data) > 2 else ops.zeros_like(y)
         weights = (ops.cast(ops.reshape(data[3], (-1,)), "float32") if len(data) >= 4
                    else ops.ones(ops.shape(y), "float32"))
-        batch = (x, y, a, ops.ones(ops.shape(y), "float32"), weights)
-        if len(data) == 5:
-            if tuple(data[4].shape[1:]) != tuple(x.shape[1:]):
-                raise ValueError(f"counterparts have shape (batch, "
-                                 f"{', '.join(map(str, data[4].shape[1:]))}) but images (batch, "
-                                 f"{', '.join(map(str, x.shape[1:]))}); each is one image's twin.")
-            batch = batch + (ops.cast(data[4], x.dtype),)
-        return batch
+        return (x, y, a, ops.ones(ops.shape(y), "float32"), weights)
 
     def test_step(self, data):
         if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(

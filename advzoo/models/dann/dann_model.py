@@ -4,7 +4,7 @@ nuisance forgetting and debiasing)."""
 import keras
 import numpy as np
 from keras import ops
-from keras.src.losses.loss import scale_loss_for_distribution
+from advzoo.compat import scale_loss_for_distribution
 
 from advzoo.games import AdversarialGame, Player
 from advzoo.layers import GradientReversal
@@ -12,9 +12,8 @@ from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, in
                                               teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_batches import DomainBatches
 from advzoo.models.dann.dann_networks import build_backbone, build_head
-from advzoo.models.dann.dann_schedules import (MMD_BANDWIDTHS, WIDTH_SIDES, _replica_sum,
-                                               class_width_gap, group_mk_mmd,
-                                               relative_pair_distance)
+from advzoo.distribute import replica_sum
+from advzoo.models.dann.dann_schedules import MMD_BANDWIDTHS, group_mk_mmd
 
 ADVERSARIES = ("reversal", "confusion", "mmd", "none")
 
@@ -42,9 +41,6 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
           nuisance attribute in `[0, num_nuisance)`; optionally
           `(images, labels, nuisance, weights)` with per-example weights of the
           adversary's loss (see `nuisance_balancing_weights`).
-        * `(images, labels, nuisance, weights, counterparts)`: with
-          `pair_weight`, `counterparts[i]` is image `i` with another nuisance
-          value (the same garment, textured instead of clean).
         * `(images, labels)`: only for `adversary="none"` (plain training).
 
     Args:
@@ -73,10 +69,8 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             class-conditional MMD compares, i.e. within a class; see
             `group_mk_mmd`).
         lambda_: initial adversary weight (see `GradientReversalSchedule`).
-        input_norm: `None`, `"instance"` (per-image, per-channel standardisation
-            before the first convolution) or `"grey_instance"` (the mean of the
-            channels, then standardised per image: colour never reaches the
-            network).
+        input_norm: `None` or `"instance"` (per-image, per-channel
+            standardisation before the first convolution).
         batch_norm: batch normalisation in the feature extractor (statistics
             over source and target images together in adaptation batches).
         target_entropy: weight of the mean prediction entropy on *unlabelled
@@ -120,37 +114,6 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
             distributions without a saddle point, the adversary (a learned,
             non-linear critic) chases what the fixed kernels miss. Both
             follow the same `lambda` schedule; 0 disables it.
-        condition_adversary: `None` (the adversary sees the label exactly
-            when `condition_on_label`), or `True` / `False` to set it for the
-            adversary alone -- e.g. a class-conditional MMD (which must not
-            mix classes) next to an *unconditional* adversary, which removes
-            what a probe on the features alone can read: the marginal
-            `p(source | features)`, not `p(source | features, class)`.
-        pair_weight: weight of the counterfactual pair term, added to the
-            task player's loss: `relative_pair_distance` between the
-            embedding of each training image and that of its counterpart
-            (the same content with another nuisance value; fifth batch
-            element) -- relative to the batch's spread, so that shrinking
-            the embedding does not pay. It needs paired data -- the
-            nuisance's generating process -- which the adversary and the
-            MMD do not; 0 disables it.
-        label_smoothing: smooth the classification targets (`(1 - s)` on the
-            label, `s / num_classes` on every class; Szegedy et al. 2016):
-            plain cross-entropy keeps pushing easy examples further from the
-            decision boundaries, with smoothing the best confidence is
-            `1 - s + s / num_classes`. 0 disables it.
-        width_weight: the task player also minimises `width_weight * lambda *
-            class_width_gap`: the squared log ratio of nuisance groups 0 and 1's
-            mean squared distances to their class centres (classes from the
-            labels, or the predictions held fixed where there are none, as in
-            `condition_on_label`). A nuisance the network cannot see through
-            shows as wider clusters for one group, which an MLP probe reads
-            and a linear probe cannot (`examples/forget_spread.py`). Needs
-            `num_nuisance=2`; 0 disables it.
-        width_side: `"both"` (the term may spread the narrower group out as
-            well as pull the wider one in) or `"wider"` (only the wider
-            group's distances carry its gradient: it can only pull that group
-            towards its class centres); see `class_width_gap`.
 
     Example:
     >>> model = advzoo.load("dann_fashion_mnist_m")
@@ -165,9 +128,7 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
                  feature_dim=128, hidden=100, adversary="reversal", condition_on_label=False,
                  lambda_=1.0, input_norm=None, batch_norm=False, target_entropy=0.0, target_diversity=0.0,
                  augment=None, target_vat=0.0, vat_radius=2.0, mmd_bandwidth="pooled",
-                 target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0,
-                 condition_adversary=None, pair_weight=0.0, label_smoothing=0.0, width_weight=0.0,
-                 width_side="both", **kwargs):
+                 target_consistency=0.0, consistency_threshold=0.9, mmd_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be one of {ADVERSARIES}, got {adversary!r}.")
@@ -189,34 +150,12 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
         if self.mmd_weight and int(num_nuisance) != 2:
             raise ValueError(f"mmd_weight matches the features of two groups (nuisance 0 and 1); "
                              f"num_nuisance must be 2, got {num_nuisance}.")
-        self.pair_weight = float(pair_weight)
-        if self.pair_weight < 0 or (self.pair_weight and target_consistency):
-            raise ValueError(f"pair_weight must be >= 0 and is for attribute batches, not "
-                             f"with target_consistency; got pair_weight={pair_weight}, "
-                             f"target_consistency={target_consistency}.")
-        self.label_smoothing = float(label_smoothing)
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
-        self.width_weight = float(width_weight)
-        if self.width_weight < 0 or (self.width_weight and int(num_nuisance) != 2):
-            raise ValueError(f"width_weight must be >= 0 and compares two nuisance groups "
-                             f"(num_nuisance=2); got width_weight={width_weight}, "
-                             f"num_nuisance={num_nuisance}.")
-        if width_side not in WIDTH_SIDES:
-            raise ValueError(f"width_side must be one of {WIDTH_SIDES}, got {width_side!r}.")
-        self.width_side = width_side
         self.num_classes = int(num_classes)
         self.num_nuisance = int(num_nuisance)
         self.image_shape = tuple(int(s) for s in image_shape)
         self.width, self.feature_dim, self.hidden = int(width), int(feature_dim), int(hidden)
         self.adversary = adversary
         self.condition_on_label = bool(condition_on_label)
-        if condition_adversary is not None and adversary not in ("reversal", "confusion"):
-            raise ValueError(f"condition_adversary sets what an adversary ('reversal' or "
-                             f"'confusion') sees; adversary={adversary!r} has none (got "
-                             f"condition_adversary={condition_adversary!r}).")
-        self.condition_adversary = (None if condition_adversary is None
-                                    else bool(condition_adversary))
         self.input_norm, self.batch_norm = input_norm, bool(batch_norm)
         self.target_entropy, self.target_diversity = float(target_entropy), float(target_diversity)
         if augment not in AUGMENTATIONS:
@@ -237,8 +176,7 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
         for name in ("target_entropy", "target_diversity"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
-        self.backbone = build_backbone(self.image_shape, self.width, self.feature_dim, input_norm,
-                                       self.batch_norm)
+        self.backbone = self._make_backbone()
         self.classifier = build_head(self.feature_dim, self.num_classes, self.hidden,
                                      activation="softmax", name="classifier")
         adv_in = self.feature_dim + (self.num_classes if self._adversary_sees_label else 0)
@@ -253,10 +191,27 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
 
     @property
     def _adversary_sees_label(self):
-        if self.adversary not in ("reversal", "confusion"):
-            return False
-        return (self.condition_on_label if self.condition_adversary is None
-                else self.condition_adversary)
+        return self.adversary in ("reversal", "confusion") and self.condition_on_label
+
+    # ------------------------------------------------------------ extension points
+    def _make_backbone(self):
+        """The feature extractor (overridable; called once, in `__init__`)."""
+        return build_backbone(self.image_shape, self.width, self.feature_dim, self.input_norm,
+                              self.batch_norm)
+
+    # A subclass may add terms to the task player's objective (research/ does,
+    # for the forgetting study's pair and width terms) without touching the game.
+    extra_task_metrics = ()
+
+    def classification_loss(self, y, probs):
+        """Per-example classification loss of integer labels `y` (overridable)."""
+        return keras.losses.sparse_categorical_crossentropy(y, probs)
+
+    def extra_task_terms(self, data, out, training):
+        """`{metric name: (replica-scaled loss, coefficient)}` added to the task
+        player's own terms as `coefficient * loss` and logged by name. `out`
+        holds the forward pass: `f`, `probs`, `y`, `a`, `labelled`."""
+        return {}
 
     # ------------------------------------------------------------ inference
     def call(self, x, training=False):
@@ -288,9 +243,7 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
     # ------------------------------------------------------------ the game
     def players(self):
         task = Player("task", [self.backbone, self.classifier], self.task_loss,
-                      metrics=("classification_loss", "accuracy")
-                      + (("pair_distance",) if self.pair_weight else ())
-                      + (("width_gap",) if self.width_weight else ()))
+                      metrics=("classification_loss", "accuracy") + tuple(self.extra_task_metrics))
         if self.adversary not in ("reversal", "confusion"):
             return [task]
         return [task, Player("adversary", [self.adversary_head], self.adversary_loss,
@@ -300,15 +253,12 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
         x, y, a, labelled, weights = data[:5]
         f = self.backbone(x, training=training)
         probs = self.classifier(f, training=training)
-        if self.label_smoothing:
-            ce = keras.losses.categorical_crossentropy(ops.one_hot(y, self.num_classes), probs,
-                                                       label_smoothing=self.label_smoothing)
-        else:
-            ce = keras.losses.sparse_categorical_crossentropy(y, probs)
+        ce = self.classification_loss(y, probs)
         n = ops.maximum(ops.sum(labelled), 1.0)
         ce = scale_loss_for_distribution(ops.sum(ce * labelled) / n)
         acc = ops.sum(ops.cast(ops.argmax(probs, -1) == y, "float32") * labelled) / n
-        out = {"f": f, "ce": ce, "acc": acc}
+        out = {"f": f, "ce": ce, "acc": acc, "probs": probs, "y": y, "a": a,
+               "labelled": labelled}
         if task_terms and (self.target_entropy or self.target_diversity):
             out["target_terms"] = self._target_information(probs, 1.0 - labelled)
         if task_terms and self.target_vat and training:
@@ -321,14 +271,8 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
                                            self.consistency_threshold)
             out["target_terms"] = (out.get("target_terms", 0.0) + self.target_consistency
                                    * scale_loss_for_distribution(consistency))
-        if task_terms and self.pair_weight and len(data) > 5:  # counterparts, training
-            twin = self.backbone(data[5], training=training)
-            out["pair"] = scale_loss_for_distribution(relative_pair_distance(f, twin))
-            out["target_terms"] = out.get("target_terms", 0.0) + self.pair_weight * out["pair"]
-        if task_terms and self.width_weight:
-            out["width"] = scale_loss_for_distribution(class_width_gap(
-                f, self._label_input(y, probs, labelled), ops.cast(a, f.dtype),
-                side=self.width_side))
+        if task_terms:
+            out["extra"] = self.extra_task_terms(data, out, training)
         if self.adversary in ("reversal", "confusion"):
             g = self.reversal(f) if reversed_features else f
             if self._adversary_sees_label:
@@ -369,7 +313,7 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
         if self.target_diversity:
             # H of the global-batch mean prediction: sum over replicas before the log
             # (the all-reduce is differentiable), so mirrored training matches one device.
-            totals = _replica_sum(ops.concatenate(
+            totals = replica_sum(ops.concatenate(
                 [ops.sum(probs * unlabelled[:, None], 0), ops.reshape(n_local, (1,))], 0))
             mean_p = totals[:-1] / ops.maximum(totals[-1], 1.0)
             diversity = -ops.sum(mean_p * ops.log(ops.clip(mean_p, 1e-7, 1.0)))
@@ -394,16 +338,14 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
         own = out["ce"] + out.get("target_terms", 0.0)
         if "mmd" in out:
             own = own + self.mmd_weight * self._lambda() * out["mmd"]
-        if "width" in out:
-            own = own + self.width_weight * self._lambda() * out["width"]
+        for loss, coefficient in out.get("extra", {}).values():
+            own = own + coefficient * loss
         return own
 
     def _task_extras(self, out):
         extras = {"classification_loss": _unscaled(out["ce"]), "accuracy": out["acc"]}
-        if "pair" in out:  # the pairs' relative embedding distance (batches with twins)
-            extras["pair_distance"] = _unscaled(out["pair"])
-        if "width" in out:
-            extras["width_gap"] = _unscaled(out["width"])
+        for name, (loss, _) in out.get("extra", {}).items():
+            extras[name] = _unscaled(loss)
         return extras
 
     def task_loss(self, data, training=True):
@@ -457,10 +399,6 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
         # evaluation see the images as they are) and, with a mean teacher, its
         # predictions for another augmentation of the same images
         x, *rest = data
-        if self.pair_weight and len(data) < 6:
-            raise ValueError("pair_weight > 0 trains on (images, labels, nuisance, weights, "
-                             "counterparts) batches; this batch has no counterparts (recipes: "
-                             "data.pairs: true).")
         seen = intensity_augment(x, self.augment_seed) if self.augment else x
         if not self.target_consistency:
             return (seen, *rest)
@@ -482,12 +420,10 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
                 "vat_radius": self.vat_radius, "mmd_bandwidth": self.mmd_bandwidth,
                 "target_consistency": self.target_consistency,
                 "consistency_threshold": self.consistency_threshold,
-                "mmd_weight": self.mmd_weight, "condition_adversary": self.condition_adversary,
-                "pair_weight": self.pair_weight, "label_smoothing": self.label_smoothing,
-                "width_weight": self.width_weight, "width_side": self.width_side}
+                "mmd_weight": self.mmd_weight}
 
 
 def _unscaled(loss):
-    from keras.src.losses.loss import unscale_loss_for_distribution
+    from advzoo.compat import unscale_loss_for_distribution
 
     return unscale_loss_for_distribution(loss)

@@ -15,7 +15,7 @@ import tensorflow as tf
 import keras
 
 from advzoo import data as adata
-from advzoo.data.domains import COLOURED_SPLITS, DOMAIN_SPLITS, texture_garments
+from advzoo.data.domains import COLOURED_SPLITS, DOMAIN_SPLITS
 from advzoo.metrics.probes import linear_probe, mlp_probe, neighbour_agreement, split_probe
 from advzoo.models.dann.dann_adabn import batch_norm_adapted, batch_norm_layers
 from advzoo.models.dann.dann_batches import nuisance_balancing_weights
@@ -31,14 +31,6 @@ def _setting(recipe):
     if setting not in SETTINGS:
         raise ValueError(f"{recipe['name']}: data.setting must be one of {SETTINGS}, "
                          f"got {setting!r}.")
-    if recipe["data"].get("pairs") and setting != "forget":
-        raise ValueError(f"{recipe['name']}: data.pairs (counterfactual twins) exists for "
-                         f"data.setting 'forget' only, got {setting!r}.")
-    if bool(recipe["data"].get("pairs")) != bool(recipe["model"].get("pair_weight", 0.0)):
-        raise ValueError(f"{recipe['name']}: data.pairs and model.pair_weight go together "
-                         f"(the twins feed the pair term): got data.pairs="
-                         f"{recipe['data'].get('pairs')!r}, model.pair_weight="
-                         f"{recipe['model'].get('pair_weight', 0.0)!r}.")
     return setting
 
 
@@ -52,25 +44,13 @@ def source_domain(split):
     return adata.to_rgb(x[start:stop]), y[start:stop]
 
 
-def _forget_arrays(split):
+def forget_arrays(split):
+    """The forgetting protocol's images, labels and source (0 clean, 1
+    textured) of one split: the clean source garments, then Fashion-MNIST-M."""
     xs, ys = source_domain(split)
     xt, yt = adata.load("fashion_mnist_m", split)
     x = np.concatenate([xs, xt])
     return x, np.concatenate([ys, yt]), np.concatenate([np.zeros(len(ys)), np.ones(len(yt))])
-
-
-def forget_counterparts():
-    """The other-source twin of every image of `_forget_arrays("train")`, in
-    the same order: for a clean garment, its textured version (training
-    texture pool, seed 111, so other patches than the textured training
-    images got); for a textured garment, the clean original it was made from.
-    Counterfactual pairs: they need the nuisance's generating process."""
-    source, start, stop = DOMAIN_SPLITS["source_train"]
-    clean, _ = adata.load("fashion_mnist", source)
-    target, t_start, t_stop = DOMAIN_SPLITS["target_train"]
-    originals, _ = adata.load("fashion_mnist", target)
-    return np.concatenate([texture_garments(clean[start:stop], "train", seed=111),
-                           adata.to_rgb(originals[t_start:t_stop])])
 
 
 def training_arrays(recipe):
@@ -85,10 +65,7 @@ def training_arrays(recipe):
     if setting == "target_oracle":
         return adata.load("fashion_mnist_m", "train")
     if setting == "forget":
-        if recipe["data"].get("pairs"):
-            x, y, source = _forget_arrays("train")
-            return x, y, source, np.ones(len(y), "float32"), forget_counterparts()
-        return _forget_arrays("train")
+        return forget_arrays("train")
     return adata.load("colored_fashion_mnist", "train", return_nuisance=True)
 
 
@@ -104,7 +81,7 @@ def validation_split(recipe):
     if setting == "colour":
         return adata.load("colored_fashion_mnist", "validation")
     if setting == "forget":
-        x, y, _ = _forget_arrays("validation")
+        x, y, _ = forget_arrays("validation")
         return x, y
     if selection == "target" or setting == "target_oracle":
         return adata.load("fashion_mnist_m", "validation")
@@ -138,12 +115,15 @@ def train_data(recipe):
         (xs, ys), xt = arrays
         return adaptation_dataset(xs, ys, xt, batch, seed)
     x = adata.to_float(arrays[0])
-    if recipe["data"].get("balance_adversary") and len(arrays) in (3, 5):  # 5: with twins
-        weights = nuisance_balancing_weights(arrays[1], arrays[2])
-        arrays = tuple(arrays[:3]) + (weights,) + tuple(arrays[4:])
-    if len(arrays) == 5:  # counterfactual twins, scaled like the images
-        arrays = tuple(arrays[:4]) + (adata.to_float(arrays[4]),)
-    ds = tf.data.Dataset.from_tensor_slices((x,) + tuple(np.asarray(a) for a in arrays[1:]))
+    if recipe["data"].get("balance_adversary") and len(arrays) == 3:
+        arrays = tuple(arrays) + (nuisance_balancing_weights(arrays[1], arrays[2]),)
+    return arrays_dataset((x,) + tuple(np.asarray(a) for a in arrays[1:]), batch, seed)
+
+
+def arrays_dataset(arrays, batch, seed):
+    """A shuffled, repeating dataset of equal-length arrays, with its steps per epoch."""
+    x = arrays[0]
+    ds = tf.data.Dataset.from_tensor_slices(tuple(arrays))
     ds = ds.shuffle(len(x), seed=seed).repeat().batch(batch, drop_remainder=True)
     return ds.prefetch(tf.data.AUTOTUNE), len(x) // batch
 
@@ -217,7 +197,7 @@ def evaluate(model, recipe, **_):
                 metrics["target_test_accuracy_adabn"] = _accuracy(model, *target_test)
         return metrics
     if setting == "forget":
-        x, y, source = _forget_arrays("test")
+        x, y, source = forget_arrays("test")
         feats = model.features(adata.to_float(x))
         n = len(y) // 2
         # the MLP probe moves by about a point with the half it is fitted on:

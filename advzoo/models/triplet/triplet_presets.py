@@ -64,6 +64,8 @@ FAMILY = Family(
     name="triplet", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
     hypermodel=hypermodel,
     eval_options={"n_queries": "attacked test queries", "pgd_steps": "PGD steps of every attack",
+                  "epsilon": "attack radius (L-inf, images in [0, 1])",
+                  "step_size": "PGD step size",
                   "restarts": "extra random-start runs per attack (gradient-masking check)",
                   "seed": "seed of the query draw"},
     headline=(("R@1", "R@1 %"), ("mAP", "mAP %"), ("NMI", "NMI %"),
