@@ -7,8 +7,12 @@ batches, `DomainAdversarialNet` with the DANN schedules and the intensity
 augmentation, and AdaBN at test time. Replace `load_domains` with your own arrays (uint8 RGB or floats in
 [-1, 1]; greyscale images need `advzoo.data.to_rgb`).
 
-Runs about 4 minutes on 2 CPU cores (2 epochs on 10,000 images per domain):
+Runs about 2 minutes on 2 CPU cores (2 epochs on 10,000 images per domain):
     .venv/bin/python examples/domain_adaptation_on_your_data.py [--epochs 2]
+Measured here: target test accuracy, source only 59.9 % (61.1 % with AdaBN),
+DANN 60.2 % (62.6 % with AdaBN). Two short epochs leave the adversary little
+to do; the published `dann_fashion_mnist_m` (8 epochs on 25,000 images per
+domain, with a mean teacher) reaches 79.2 %.
 """
 
 import argparse

@@ -173,3 +173,32 @@ def test_compact_presets_publish_model_weights_only(tmp_path, monkeypatch):
     loaded = advzoo.load("tiny_compact", progress=False)
     np.testing.assert_array_equal(loaded.generate(3, seed=0), model.generate(3, seed=0))
     assert int(loaded.generator_optimizer.iterations) == 0
+
+
+@pytest.mark.parametrize("text, match", [
+    ("{not json", "not valid JSON"),
+    ("{}", "'presets' mapping"),
+    ("[]", "'presets' mapping"),
+    ('{"presets": {"x": {}}}', "non-empty mapping"),
+    ('{"presets": {"x": {"family": "dcgan", "metrics": {}, "recipe": {}}}}', "'files' must map"),
+    ('{"presets": {"x": {"files": {"model.weights.h5": {"sha256": "ab", "size": 3}}}}}',
+     "64 hex digits"),
+])
+def test_a_corrupt_manifest_is_refused_with_what_is_wrong(tmp_path, monkeypatch, text, match):
+    (tmp_path / "manifest.json").write_text(text)
+    monkeypatch.setenv("ADVZOO_MANIFEST", str(tmp_path / "manifest.json"))
+    with pytest.raises(presets.ManifestError, match=match):
+        advzoo.list_models(pretrained=True)
+    from advzoo.cli import main
+
+    with pytest.raises(SystemExit, match="advzoo info: .*" + match.replace("'", ".")):
+        main(["info", "dcgan_fashion_mnist"])
+
+
+def test_a_missing_recipe_file_suggests_registered_names():
+    from advzoo.training import resolve_recipe
+
+    with pytest.raises(ValueError, match="does not exist. Did you mean 'dcgan_fashion_mnist'"):
+        resolve_recipe("zoo_configs/dcgan_fashon_mnist.yaml")
+    with pytest.raises(ValueError, match="Did you mean 'wgan_gp_fashion_mnist'"):
+        resolve_recipe("wgan_gp_fashon_mnist")

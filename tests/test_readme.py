@@ -38,8 +38,9 @@ def test_docs_images_and_commands_point_at_files_that_exist():
         text = doc.read_text()
         for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
             assert (doc.parent / image).exists(), f"{doc}: {image}"
-        for module in re.findall(r"python -m (research\.[a-z_0-9.]+)", text):
-            assert (ROOT / (module.replace(".", "/") + ".py")).exists(), f"{doc}: {module}"
+        for module in re.findall(r"python -m (research(?:\.[a-z_0-9]+)+)", text):
+            path = ROOT / module.replace(".", "/")
+            assert path.with_suffix(".py").exists() or path.is_dir(), f"{doc}: {module}"
 
 
 def test_ci_runs_the_readme_test_command():
@@ -52,3 +53,18 @@ def test_examples_say_what_they_show_and_how_long_they_run():
     for example in (ROOT / "examples").glob("*.py"):
         header = example.read_text().split('"""')[1]
         assert re.search(r"\b(about|under) \d+ (s|seconds|minutes?)\b", header), example.name
+
+
+def test_the_family_snippet_is_the_code():
+    """README's `Writing a family` snippet is the library's NonSaturatingGAN,
+    line for line, and its Family declaration names real fields."""
+    section = README[README.index("## Writing a family"):README.index("## Scaling and tuning")]
+    snippet, declaration = re.findall(r"```python\n(.*?)```", section, flags=re.S)[:2]
+    source = {line.strip() for line in
+              (ROOT / "advzoo" / "models" / "gan_base.py").read_text().splitlines()}
+    missing = [line for line in snippet.splitlines() if line.strip() and line.strip() not in source]
+    assert not missing, missing
+    from advzoo.family import Family
+
+    fields = set(Family.__dataclass_fields__)
+    assert set(re.findall(r"(\w+)=", declaration)) <= fields | {"eval_options"}
