@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
@@ -159,11 +160,53 @@ def _locked(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+ALLOWED_SCHEMES = ("http", "https")
+
+
+class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to other hosts (release pages and Hugging Face send
+    downloads to a CDN) but never to another scheme: no https -> http
+    downgrade, no file:// or ftp:// target."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old = urllib.parse.urlsplit(req.full_url).scheme
+        new = urllib.parse.urlsplit(newurl).scheme
+        if new != old:
+            raise urllib.error.URLError(f"refused a redirect from {old}:// to {new}:// "
+                                        f"({newurl})")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameSchemeRedirects)
+
+
+def check_url(url, what="ADVZOO_WEIGHTS_URL"):
+    """Refuses anything but an http(s) URL with a host."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ALLOWED_SCHEMES or not parts.netloc:
+        raise ValueError(f"{what}={url!r} is not an http(s) URL. Downloads use http:// or "
+                         "https:// only; for files on this machine set ADVZOO_WEIGHTS_DIR "
+                         "to the directory instead.")
+    return url
+
+
+def _remove_stale_parts(dest):
+    """Partial downloads of `dest` left by a killed client. Called under
+    `dest`'s lock: no live download of it can be writing one."""
+    for stale in dest.parent.glob(dest.name + ".*.part"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+
+
 def download(url, dest, record, progress=True, timeout=60):
     """Downloads `url` to `dest`, verified against `record` (sha256, size),
     atomically and under a lock. Returns `dest`."""
+    check_url(url, "download URL")
     dest = Path(dest)
     with _locked(dest):
+        _remove_stale_parts(dest)
         if dest.exists():
             try:
                 _verify(dest, record)
@@ -172,7 +215,7 @@ def download(url, dest, record, progress=True, timeout=60):
                 pass  # replaced below, only by a verified file
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            with os.fdopen(fd, "wb") as out, _OPENER.open(url, timeout=timeout) as resp:
                 bar = None
                 if progress:
                     from keras.utils import Progbar
@@ -216,6 +259,8 @@ def resolve_file(name, filename, record, progress=True):
             except (WeightsIntegrityError, OSError) as e:
                 problems.append(str(e))
     base = _paths.weights_url()
+    if base is not None:
+        check_url(base)
     if base is None:
         raise WeightsNotFound(
             f"The weights of {name!r} ({filename}) were not found. advzoo looked in "

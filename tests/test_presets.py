@@ -202,3 +202,43 @@ def test_a_missing_recipe_file_suggests_registered_names():
         resolve_recipe("zoo_configs/dcgan_fashon_mnist.yaml")
     with pytest.raises(ValueError, match="Did you mean 'wgan_gp_fashion_mnist'"):
         resolve_recipe("wgan_gp_fashon_mnist")
+
+
+def test_only_http_and_https_base_urls_are_used(published, monkeypatch, tmp_path):
+    monkeypatch.setenv("ADVZOO_WEIGHTS_URL", f"file://{published['server_root']}")
+    with pytest.raises(ValueError, match="not an http\\(s\\) URL.*ADVZOO_WEIGHTS_DIR"):
+        presets.weights_path("tiny_dcgan", progress=False)
+    assert not _cached().exists()
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    target = "https://127.0.0.1:9/elsewhere"
+
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", self.target)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_redirect_to_another_scheme_is_refused(published, monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("ADVZOO_WEIGHTS_URL", f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(ConnectionError, match="refused a redirect from http:// to https://"):
+            presets.weights_path("tiny_dcgan", progress=False)
+    finally:
+        server.shutdown()
+    assert not _cached().exists() and not list(_cached().parent.glob("*.part"))
+
+
+def test_stale_partial_downloads_of_a_killed_client_are_cleaned_up(published):
+    _cached().parent.mkdir(parents=True)
+    stale = _cached().parent / f"{presets.WEIGHTS_FILE}.abc123.part"
+    stale.write_bytes(b"half a download")
+    presets.weights_path("tiny_dcgan", progress=False)
+    assert not stale.exists() and _cached().exists()
+    assert oct(_cached().stat().st_mode & 0o777) == "0o644"  # a cache others can share

@@ -13,6 +13,7 @@ original files is accepted while a truncated or altered one is not.
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +44,19 @@ class DataIntegrityError(ValueError):
 
 def _read_idx(path, verify=True):
     try:
-        raw = gzip.open(path, "rb").read()
-    except (OSError, EOFError) as e:
+        with open(path, "rb") as f:
+            packed = f.read()
+    except OSError as e:  # unreadable (permissions, a directory, an I/O error): not corrupt
         raise DataIntegrityError(
-            f"Cannot read {path}: {e}. The file is corrupt or truncated; delete it "
-            "or fix ADVZOO_DATA_DIR, and advzoo will fall back to the next source."
+            f"Cannot read {path}: {e}. Make the file readable, or fix ADVZOO_DATA_DIR."
+        ) from e
+    try:
+        raw = gzip.decompress(packed)
+    except (OSError, EOFError, zlib.error) as e:  # bad header, truncated, bad deflate data
+        raise DataIntegrityError(
+            f"{path} is corrupt or truncated ({type(e).__name__}: {e}). Replace it with the "
+            "original file (e.g. `apt-get install dataset-fashion-mnist`) or fix "
+            "ADVZOO_DATA_DIR."
         ) from e
     if verify:
         digest = hashlib.sha256(raw).hexdigest()

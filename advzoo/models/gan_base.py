@@ -6,6 +6,7 @@ import numpy as np
 from keras import ops
 
 from advzoo.games import AdversarialGame, Player
+from advzoo.utils.inputs import positive_count
 
 
 class GANBase(AdversarialGame):
@@ -72,9 +73,8 @@ class GANBase(AdversarialGame):
                 images), or None for fresh randomness.
             batch_size: images per forward pass.
         """
-        if int(n) < 1:
-            raise ValueError(f"n must be a positive integer, got {n}.")
-        z = np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype("float32")
+        n = positive_count(n)
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
         out = self.generator.predict(z, batch_size=batch_size, verbose=0)
         return np.asarray(out, dtype=np.float32)
 

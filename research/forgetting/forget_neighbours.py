@@ -57,11 +57,12 @@ def main():
     if args.baseline_run:
         import json
 
+        from advzoo.presets import load_weights
         from advzoo.training import build_model
 
         run = Path(args.baseline_run)
         plain = build_model(json.loads((run / "recipe.json").read_text()))
-        plain.load_weights(run / "final.weights.h5")
+        load_weights(plain, run / "final.weights.h5", what=str(run))
         models = {"plain": plain, **models}
     rng = np.random.default_rng(1)
     queries = np.r_[rng.choice(np.flatnonzero(source == 0), args.queries // 2, replace=False),

@@ -41,6 +41,7 @@ def load_run(folder):
     """The model of a training run's folder (recipe.json, final.weights.h5) or
     an export's (config.json, model.weights.h5), built from its own recipe:
     `(model, name, weights_path)`."""
+    from advzoo.presets import load_weights
     from advzoo.training import build_model
 
     folder = Path(folder)
@@ -52,7 +53,7 @@ def load_run(folder):
     recipe = json.loads((folder / ("config.json" if export else "recipe.json")).read_text())
     recipe = recipe["recipe"] if export else recipe
     model = build_model(recipe)
-    model.load_weights(weights)
+    load_weights(model, weights, what=str(folder))
     return model, recipe["name"], str(weights)
 
 

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 from advzoo.compat import scale_loss_for_distribution
+from advzoo.utils.inputs import check_images, positive_count
 
 from advzoo.games import AdversarialGame, Player
 from advzoo.models.aae.aae_networks import (build_code_discriminator, build_decoder,
@@ -188,12 +189,7 @@ class AdversarialAutoencoder(AdversarialGame):
 
     # ------------------------------------------------------------ inference
     def _check_images(self, images, where):
-        images = np.asarray(images)
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(f"{where} expects float images of shape (batch, "
-                             f"{', '.join(map(str, self.image_shape))}) in [-1, 1], got "
-                             f"{images.shape}. Convert uint8 images with advzoo.data.to_float.")
-        return images.astype("float32")
+        return check_images(images, self.image_shape, where)
 
     def encode(self, images, batch_size=256):
         """z (numpy) of float images; for semi-supervised/clustering, `(y, z)`."""
@@ -240,8 +236,9 @@ class AdversarialAutoencoder(AdversarialGame):
     def prior_samples(self, n, seed=None):
         """`n` samples of the z prior as numpy (the same distribution as
         `sample_prior`, outside a compiled step)."""
+        n = positive_count(n)
         rng = np.random.default_rng(seed)
-        z = rng.standard_normal((int(n), self.latent_dim)).astype("float32") * self.prior_std
+        z = rng.standard_normal((n, self.latent_dim)).astype("float32") * self.prior_std
         if self.prior == "mixture":
             angle = rng.integers(0, 10, int(n)) * (2 * np.pi / 10)
             z = z * 0.25
@@ -250,6 +247,7 @@ class AdversarialAutoencoder(AdversarialGame):
 
     def generate(self, n, seed=None, labels=None, batch_size=256):
         """Decodes `n` prior samples (numpy, reproducible for a given seed)."""
+        n = positive_count(n)
         rng = np.random.default_rng(seed)
         z = self.prior_samples(n, seed=rng.integers(2 ** 31))
         width = self.num_classes if self.variant == "supervised" else self.categories

@@ -8,6 +8,7 @@ from advzoo.games import Player
 from advzoo.models.bigan import bigan_networks as nets
 from advzoo.models.dcgan.dcgan_networks import build_generator
 from advzoo.models.gan_base import GANBase
+from advzoo.utils.inputs import check_images
 
 ARCHITECTURES = ("small", "imagenet")
 
@@ -93,16 +94,7 @@ class BiGAN(GANBase):
 
     # ------------------------------------------------------------ inference
     def _check(self, images, where):
-        images = np.asarray(images)
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"{where} expects float images of shape (batch, "
-                f"{', '.join(map(str, self.image_shape))}) in [-1, 1], got {images.shape}. "
-                "Convert uint8 images with `advzoo.data.to_float`.")
-        if images.dtype == np.uint8:
-            raise TypeError(f"{where} expects float images in [-1, 1], got uint8; use "
-                            "`advzoo.data.to_float(images)`.")
-        return images.astype("float32")
+        return check_images(images, self.image_shape, where)
 
     def encode(self, images, batch_size=256):
         """E(x) for float images in [-1, 1], as numpy `(n, latent_dim)`."""

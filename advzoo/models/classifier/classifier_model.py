@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from advzoo.saving import PresetMixin
+from advzoo.utils.inputs import model_images
 
 
 @keras.saving.register_keras_serializable(package="advzoo")
@@ -56,7 +57,13 @@ class FeatureClassifier(PresetMixin, keras.Model):
 
     def features(self, x, batch_size=512):
         """Penultimate-layer features of float images in [-1, 1], as numpy."""
-        return self.backbone.predict(x, batch_size=batch_size, verbose=0)
+        return self.backbone.predict(model_images(self, x, "features"), batch_size=batch_size,
+                                     verbose=0)
+
+    def predict(self, x, *args, **kwargs):
+        """Class probabilities of float images in [-1, 1] (`keras.Model.predict`,
+        with the same input checks as `features`)."""
+        return super().predict(model_images(self, x, "predict"), *args, **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,

@@ -8,6 +8,7 @@ from advzoo.compat import scale_loss_for_distribution
 
 from advzoo.games import AdversarialGame, Player
 from advzoo.layers import GradientReversal
+from advzoo.utils.inputs import model_images
 from advzoo.models.dann.dann_augment import (AUGMENTATIONS, consistency_loss, intensity_augment,
                                               teacher_predictions, virtual_adversarial_loss)
 from advzoo.models.dann.dann_batches import DomainBatches
@@ -217,10 +218,19 @@ class DomainAdversarialNet(DomainBatches, AdversarialGame):
     def call(self, x, training=False):
         return self.classifier(self.backbone(x, training=training), training=training)
 
+    # inputs are standardised per image (input_norm) or by batch norm: shifted
+    # images are fine, 0-255 images are not
+    input_tolerance = 2.0
+
     def features(self, x, batch_size=512):
         """The embedding of float images in [-1, 1], as numpy."""
-        self._check_images(np.asarray(x[:1]), "features")
+        x = model_images(self, x, "features")
         return np.asarray(self.backbone.predict(x, batch_size=batch_size, verbose=0))
+
+    def predict(self, x, *args, **kwargs):
+        """Class probabilities of float images in [-1, 1] (`keras.Model.predict`,
+        with the same input checks as `features`)."""
+        return super().predict(model_images(self, x, "predict"), *args, **kwargs)
 
     def predict_nuisance(self, x, labels=None, batch_size=512):
         """The adversary's nuisance probabilities for float images (and labels,

@@ -12,6 +12,7 @@ from advzoo.models.triplet.triplet_losses import (MINERS, distance, hardness,
                                                   linear_gradual_destination, mine_triplets,
                                                   triplet_loss)
 from advzoo.models.triplet.triplet_networks import build_c2f2
+from advzoo.utils.inputs import model_images
 
 DEFENSES = ("none", "hm", "est")
 
@@ -115,10 +116,15 @@ class TripletEmbedder(AdversarialGame):
     def call(self, x, training=False):
         return tf.math.l2_normalize(self.backbone(x, training=training), axis=-1)
 
+    input_range = (0.0, 1.0)
+
     def embed(self, x, batch_size=1000):
         """L2-normalised embeddings of float images in [0, 1], as numpy."""
-        _check_range(x, "embed")
-        return self.predict(x, batch_size=batch_size, verbose=0)
+        return super().predict(model_images(self, x, "embed"), batch_size=batch_size, verbose=0)
+
+    def predict(self, x, *args, **kwargs):
+        """The embeddings (`keras.Model.predict`, with `embed`'s input checks)."""
+        return super().predict(model_images(self, x, "predict"), *args, **kwargs)
 
     # ------------------------------------------------------------------ game
     def players(self):

@@ -91,7 +91,7 @@ def test_bad_input_errors():
         model.decode(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 10\)"):
         model.decode(np.zeros((2, 4)), labels=[0, 12])
-    with pytest.raises(ValueError, match="encode expects float images"):
+    with pytest.raises(ValueError, match=r"encode: expected images of shape \(batch, 28, 28, 1\)"):
         model.encode(fake_images(2, shape=(32, 32, 1)))
     with pytest.raises(ValueError, match="variant must be one of"):
         AdversarialAutoencoder(variant="vae")

@@ -45,7 +45,7 @@ def test_encode_decode_reconstruct_shapes_and_errors():
     assert model.encode(x).shape == (5, 8)
     assert model.decode(np.zeros((3, 8))).shape == (3, 28, 28, 1)
     assert model.reconstruct(x).shape == x.shape
-    with pytest.raises(ValueError, match=r"encode expects float images of shape \(batch, 28, 28, 1\)"):
+    with pytest.raises(ValueError, match=r"encode: expected images of shape \(batch, 28, 28, 1\)"):
         model.encode(fake_images(2, shape=(32, 32, 1)))
     with pytest.raises(TypeError, match="to_float"):
         model.encode(np.zeros((2, 28, 28, 1), np.uint8))

@@ -1,0 +1,87 @@
+"""Every public entry point checks its input before touching the model, with
+one wording across families: a wrong call is a clear error and the model
+still answers correct calls exactly as before."""
+
+import numpy as np
+import pytest
+
+from advzoo.models.aae import AdversarialAutoencoder
+from advzoo.models.bigan import BiGAN
+from advzoo.models.classifier import FeatureClassifier
+from advzoo.models.dann import DomainAdversarialNet
+from advzoo.models.triplet import TripletEmbedder
+from tests.helpers import fake_images, tiny_dcgan
+
+GREY = (28, 28, 1)
+
+
+def _entry_points():
+    """(name, model, method, good input) for every family's image methods."""
+    dann = DomainAdversarialNet(image_shape=(28, 28, 3), width=4, feature_dim=8, hidden=8)
+    triplet = TripletEmbedder(width=4, hidden=16, embedding_dim=8)
+    clf = FeatureClassifier(width=4, feature_dim=8)
+    bigan = BiGAN(latent_dim=8, width=4, seed=1)
+    aae = AdversarialAutoencoder(latent_dim=4, width=4, seed=0)
+    unit = np.random.default_rng(0).uniform(0, 1, (3, *GREY)).astype("float32")
+    return [("dann.features", dann, dann.features, fake_images(3, shape=(28, 28, 3))),
+            ("dann.predict", dann, dann.predict, fake_images(3, shape=(28, 28, 3))),
+            ("triplet.embed", triplet, triplet.embed, unit),
+            ("triplet.predict", triplet, triplet.predict, unit),
+            ("classifier.features", clf, clf.features, fake_images(3)),
+            ("classifier.predict", clf, clf.predict, fake_images(3)),
+            ("bigan.encode", bigan, bigan.encode, fake_images(3)),
+            ("aae.encode", aae, aae.encode, fake_images(3))]
+
+
+def _bad_inputs(good):
+    grey_like = good[..., :1] if good.shape[-1] == 3 else np.repeat(good, 3, -1)
+    nan = good.copy()
+    nan[0, 0, 0, 0] = np.nan
+    return {"no channel axis": (good[..., 0], ValueError, r"images\[\.\.\., None\]|shape"),
+            "other channels": (grey_like, ValueError, "expected images of shape"),
+            "other size": (good[:, :20, :20], ValueError, "expected images of shape"),
+            "uint8": ((good * 100).astype("uint8"), TypeError, "convert with"),
+            "0-255 floats": (good * 255 + 100, ValueError, "0-255 images"),
+            "NaN": (nan, ValueError, "NaN"),
+            "empty": (good[:0], ValueError, "empty batch"),
+            "strings": (np.array([["a"]]), TypeError, "numeric images"),
+            "bools": (good > 0, TypeError, "numeric images")}
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_every_entry_point_refuses_its_neighbours_inputs_and_keeps_working(index):
+    name, model, method, good = _entry_points()[index]
+    before = np.asarray(method(good))
+    weights = [w.numpy().copy() for w in model.weights]
+    for case, (bad, error, match) in _bad_inputs(good).items():
+        with pytest.raises(error, match=match):
+            method(bad)
+    np.testing.assert_array_equal(np.asarray(method(good)), before)  # not broken by them
+    for a, b in zip(weights, model.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+
+
+def test_a_triplet_call_without_the_channel_axis_no_longer_breaks_the_model():
+    model = TripletEmbedder(width=4, hidden=16, embedding_dim=8)
+    x = np.random.default_rng(0).uniform(0, 1, (4, 28, 28)).astype("float32")
+    with pytest.raises(ValueError, match=r"add the channel axis with `images\[\.\.\., None\]`"):
+        model.embed(x)
+    assert model.embed(x[..., None]).shape == (4, 8)
+
+
+def test_dann_predict_and_features_say_the_same_about_grey_images():
+    model = DomainAdversarialNet(image_shape=(28, 28, 3), width=4, feature_dim=8, hidden=8)
+    grey = fake_images(2)
+    for method in (model.predict, model.features):
+        with pytest.raises(ValueError, match=r"advzoo\.data\.to_rgb"):
+            method(grey)
+
+
+@pytest.mark.parametrize("n", [2.5, "3", True, 0, -1, None, 3.0])
+def test_generate_takes_only_a_positive_integer(n):
+    dcgan = tiny_dcgan()
+    aae = AdversarialAutoencoder(latent_dim=4, width=4, seed=0)
+    for model in (dcgan, aae):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            model.generate(n)
+    assert dcgan.generate(np.int64(2), seed=0).shape == (2, 28, 28, 1)
