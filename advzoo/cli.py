@@ -64,7 +64,8 @@ def cmd_train(args):
                                     overwrite=args.overwrite, epochs=args.epochs,
                                     strategy=args.strategy,
                                     max_steps_per_epoch=args.max_steps_per_epoch,
-                                    export=args.export, export_dir=args.export_dir)
+                                    export=args.export, export_dir=args.export_dir,
+                                    allow_recipe_change=args.allow_recipe_change)
     print(f"trained {summary['epochs']} epochs in {summary['train_seconds']} s; run in {run_dir}")
     if args.export:
         print(f"exported to {summary['exported_to']}:")
@@ -177,6 +178,8 @@ def build_parser():
     p.add_argument("--run-dir", help="checkpoints, logs and grids (default runs/<name>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--overwrite", action="store_true", help="discard an earlier run's checkpoint")
+    p.add_argument("--allow-recipe-change", action="store_true",
+                   help="with --resume: continue under an edited recipe (recorded in the run)")
     p.add_argument("--epochs", type=int, help="override the recipe's epochs")
     p.add_argument("--max-steps-per-epoch", type=int, help="cap steps (smoke runs)")
     p.add_argument("--strategy", choices=["default", "mirrored"], default=None)

@@ -78,3 +78,29 @@ def recipe_of(model):
     """The recipe `model` was built from by advzoo, or None."""
     recipe = _BUILT_FROM.get(model)
     return copy.deepcopy(recipe) if recipe is not None else None
+
+
+# Settings that do not change what a checkpoint holds: a resumed run may differ in them.
+RESUMABLE_CHANGES = ("name", "description", "paper", "dataset", "notes", "train.epochs",
+                     "evaluate", "export")
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict) and value:
+        out = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def recipe_differences(old, new, ignore=RESUMABLE_CHANGES):
+    """`{dotted key: (old value, new value)}` of the settings two recipes
+    disagree on, leaving out `ignore` (keys or whole sections)."""
+    a, b = _flatten(old), _flatten(new)
+
+    def ignored(key):
+        return any(key == i or key.startswith(i + ".") for i in ignore)
+
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
+            if not ignored(k) and a.get(k) != b.get(k)}

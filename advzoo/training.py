@@ -13,7 +13,8 @@ import keras
 from advzoo.callbacks import DivergenceGuard, EpochCheckpoint, SampleGrid
 from advzoo.distribute import get_strategy
 from advzoo import presets
-from advzoo.recipes import RecipeError, attach, read_recipe, validate_recipe
+from advzoo.recipes import (RecipeError, attach, read_recipe, recipe_differences,
+                            validate_recipe)
 from advzoo.registry import get_family, get_recipe
 from advzoo.utils.images import plot_history
 
@@ -68,7 +69,8 @@ def resolve_recipe(recipe):
 
 
 def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, strategy=None,
-          verbose="auto", max_steps_per_epoch=None, export=False, export_dir=None):
+          verbose="auto", max_steps_per_epoch=None, export=False, export_dir=None,
+          allow_recipe_change=False):
     """Trains a preset from its recipe, and optionally exports it.
 
     Args:
@@ -86,6 +88,11 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
             recipe (`epochs`, `max_steps_per_epoch`).
         export_dir: the weights directory to export into (default: the
             source checkout's `weights/`).
+        allow_recipe_change: with `resume`, accept a recipe that differs from
+            the checkpointed run's (the difference is applied -- the new
+            learning rates replace the checkpoint's -- and recorded in
+            `recipe_changes.json`); without it such a resume is refused,
+            naming the differing keys.
 
     Returns:
         `(model, run_dir, summary)` where summary has `epochs`, `train_seconds`
@@ -105,14 +112,21 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
             "(`--resume`) to continue it or overwrite=True (`--overwrite`) to start afresh.")
     if resume and not checkpoint.exists():
         raise FileNotFoundError(f"--resume: no checkpoint found in {checkpoint.directory}.")
+    changes = _check_resumed_recipe(run_dir, recipe, allow_recipe_change) if resume else {}
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "recipe.json").write_text(json.dumps(recipe, indent=1))
+    _atomic_write(run_dir / "recipe.json", json.dumps(recipe, indent=1))
 
     keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
     model = build_model(recipe, strategy)
-    initial_epoch = checkpoint.restore(model) if resume else 0
-    if not resume and recipe["train"].get("init_from"):
-        _initialise_from(model, recipe["train"]["init_from"])
+    if resume:  # the checkpoint's weights and optimizer moments, the recipe's learning rates
+        initial_epoch = _keeping_learning_rates(model, lambda: checkpoint.restore(model))
+        if changes:
+            _record_changes(run_dir, changes, initial_epoch)
+    else:
+        initial_epoch = 0
+        if recipe["train"].get("init_from"):
+            _keeping_learning_rates(model, lambda: _initialise_from(
+                model, recipe["train"]["init_from"]))
     total_epochs = int(epochs or recipe["train"].get("epochs", 1))
     dataset, steps = family.train_data(recipe)
     if max_steps_per_epoch:
@@ -158,6 +172,55 @@ def export_preset(model, recipe, metrics, summary, root=None):
     bare = None if presets.optimizer_state_published(recipe) else \
         get_family(recipe["family"]).build(recipe)
     return presets.export_preset(model, recipe, metrics, summary, root=root, bare=bare)
+
+
+def _atomic_write(path, text):
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _check_resumed_recipe(run_dir, recipe, allow):
+    stored_path = Path(run_dir) / "recipe.json"
+    if not stored_path.exists():
+        return {}
+    stored = validate_recipe(json.loads(stored_path.read_text()))
+    changes = recipe_differences(stored, recipe)
+    if changes and not allow:
+        listed = "; ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changes.items())
+        raise ValueError(f"--resume: the recipe differs from the one {run_dir} was trained with "
+                         f"({listed}). Resume with the original recipe, start afresh with "
+                         "--overwrite, or pass --allow-recipe-change to continue under the "
+                         "new settings (recorded in recipe_changes.json).")
+    return changes
+
+
+def _record_changes(run_dir, changes, epoch):
+    path = Path(run_dir) / "recipe_changes.json"
+    history = json.loads(path.read_text()) if path.exists() else []
+    history.append({"from_epoch": epoch,
+                    "changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()}})
+    _atomic_write(path, json.dumps(history, indent=1, default=str))
+
+
+def _optimizers(model):
+    if hasattr(model, "players"):
+        return [model.optimizer_for(p) for p in model.players()]
+    return [model.optimizer] if getattr(model, "optimizer", None) is not None else []
+
+
+def _keeping_learning_rates(model, load):
+    """Runs `load()` (which restores weights and optimizer variables from a
+    file) and puts back the learning rates the recipe compiled: a file's
+    optimizer state carries the rate it was trained with, which must not
+    silently override the recipe's. Learning-rate schedules are functions of
+    the step count and need nothing. Returns what `load` returns."""
+    rates = [(opt, float(opt.learning_rate)) for opt in _optimizers(model)
+             if isinstance(opt.get_config()["learning_rate"], (int, float))]  # not a schedule
+    out = load()
+    for opt, rate in rates:
+        opt.learning_rate = rate
+    return out
 
 
 def _finalize_averages(model):

@@ -83,3 +83,43 @@ def test_train_raises_when_the_run_diverges(tmp_path):
         "discriminator": {"class_name": "SGD", "config": {"learning_rate": 1e12}}}}
     with pytest.raises(TrainingDiverged, match="diverged"):
         train(recipe, run_dir=tmp_path / "r", epochs=3, max_steps_per_epoch=4, verbose=0)
+
+
+def _with_lr(recipe, lr):
+    optimizer = {"class_name": "Adam", "config": {"learning_rate": lr}}
+    return {**recipe, "compile": {"optimizers": {"generator": optimizer,
+                                                 "discriminator": optimizer}}}
+
+
+def test_resume_with_an_edited_recipe_is_refused_or_applied_and_recorded(tmp_path):
+    run = tmp_path / "run"
+    first = _with_lr(RECIPE, 1e-3)
+    train(first, run_dir=run, epochs=1, max_steps_per_epoch=2, verbose=0)
+    edited = _with_lr(RECIPE, 5e-4)
+    key = "compile.optimizers.generator.config.learning_rate"
+    with pytest.raises(ValueError, match=f"{key}: 0.001 -> 0.0005.*--allow-recipe-change"):
+        train(edited, run_dir=run, resume=True, epochs=2, max_steps_per_epoch=2, verbose=0)
+    assert json.loads((run / "recipe.json").read_text()) == json.loads(json.dumps(
+        __import__("advzoo").recipes.validate_recipe(first)))  # not rewritten by the refusal
+    model, _, _ = train(edited, run_dir=run, resume=True, epochs=2, max_steps_per_epoch=2,
+                        verbose=0, allow_recipe_change=True)
+    assert float(model.generator_optimizer.learning_rate) == pytest.approx(5e-4)
+    assert int(model.generator_optimizer.iterations) == 4  # the checkpoint's moments kept
+    changes = json.loads((run / "recipe_changes.json").read_text())
+    assert changes[0]["from_epoch"] == 1 and changes[0]["changes"][key]["new"] == 5e-4
+    assert json.loads((run / "recipe.json").read_text())["compile"]["optimizers"][
+        "generator"]["config"]["learning_rate"] == 5e-4
+    # a longer run (train.epochs) is not a change of what the checkpoint holds
+    longer = {**edited, "train": {**edited["train"], "epochs": 3}}
+    train(longer, run_dir=run, resume=True, max_steps_per_epoch=2, verbose=0)
+
+
+def test_init_from_keeps_the_recipes_learning_rate(tmp_path):
+    source = train(_with_lr(RECIPE, 1e-3), run_dir=tmp_path / "a", epochs=1,
+                   max_steps_per_epoch=2, verbose=0)[1] / "final.weights.h5"
+    target = _with_lr(RECIPE, 2e-4)
+    target["train"] = {**target["train"], "init_from": str(source)}
+    model, _, _ = train(target, run_dir=tmp_path / "b", epochs=1, max_steps_per_epoch=1,
+                        verbose=0)
+    assert float(model.generator_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert int(model.generator_optimizer.iterations) == 3  # 2 restored + 1 new step
