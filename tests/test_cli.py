@@ -73,3 +73,26 @@ def test_tune_runs_a_small_search(tmp_path, capsys):
           "--steps-per-epoch", "2", "--n-eval-samples", "100", "--directory", str(tmp_path)])
     out = capsys.readouterr().out
     assert "best hyperparameters" in out and "generator_lr" in out
+
+
+def test_os_errors_are_one_line_not_tracebacks(tmp_path, capsys):
+    truncated = tmp_path / "truncated.weights.h5"
+    truncated.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 50)
+    with pytest.raises(SystemExit) as caught:
+        main(["eval", "fashion_mnist_classifier", "--weights", str(truncated)])
+    message = str(caught.value)
+    assert message.startswith("advzoo eval: ") and "\n" not in message
+    locked = tmp_path / "locked"
+    locked.write_text("a file where a directory should be")
+    with pytest.raises(SystemExit, match="advzoo sample: "):
+        main(["sample", "dcgan_fashion_mnist", "--out", str(locked / "grid.png"), "--n", "4"])
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(ValueError, match="Unknown model"):
+        main(["--debug", "info", "dcgan_fashion"])
+
+
+def test_download_of_a_misspelt_name_suggests_the_right_one():
+    with pytest.raises(SystemExit, match="Did you mean 'dcgan_fashion_mnist'"):
+        main(["download", "dcgan_fashon_mnist"])

@@ -242,3 +242,19 @@ def test_stale_partial_downloads_of_a_killed_client_are_cleaned_up(published):
     presets.weights_path("tiny_dcgan", progress=False)
     assert not stale.exists() and _cached().exists()
     assert oct(_cached().stat().st_mode & 0o777) == "0o644"  # a cache others can share
+
+
+def test_an_unreadable_cache_file_falls_back_to_the_next_source(published, monkeypatch):
+    path = presets.weights_path("tiny_dcgan", progress=False)  # downloaded into the cache
+    assert path == _cached()
+    original = presets._verify
+
+    def unreadable_cache(candidate, record):
+        if candidate == _cached():
+            raise PermissionError(13, "Permission denied", str(candidate))
+        return original(candidate, record)
+
+    monkeypatch.setattr(presets, "_verify", unreadable_cache)
+    shutil.copytree(published["server_root"] / "tiny_dcgan", published["bundle"] / "tiny_dcgan")
+    assert presets.weights_path("tiny_dcgan") == published["bundle"] / "tiny_dcgan" / \
+        presets.WEIGHTS_FILE
