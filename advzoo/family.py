@@ -31,6 +31,11 @@ class Family:
         eval_options: the `evaluate:` keys `advzoo eval NAME --set KEY=VALUE`
             may override, each with a one-line description.
         headline: `((metric key, label), ...)` shown in the model table.
+        model: the model class; its constructor arguments are the keys a
+            recipe's `model:` section may hold.
+        schema: `{section: keys}` a recipe's `compile`, `data`, `train` and
+            `evaluate` sections may hold beyond the common ones (see
+            `advzoo.recipe_schema`); None skips the check.
     """
 
     name: str
@@ -43,3 +48,5 @@ class Family:
     hypermodel: Optional[Callable] = None
     eval_options: Mapping[str, str] = field(default_factory=dict)
     headline: Sequence[Tuple[str, str]] = ()
+    model: Optional[type] = None
+    schema: Optional[Mapping[str, Sequence[str]]] = None

@@ -57,7 +57,8 @@ def validate_recipe(recipe, source="<recipe>"):
                           f"allowed: {sorted(set(REQUIRED) | set(SECTIONS) | set(OPTIONAL_STR))}.")
     train = recipe["train"]
     for key in ("epochs", "batch_size"):
-        if key in train and (not isinstance(train[key], int) or train[key] < 1):
+        if key in train and (isinstance(train[key], bool) or not isinstance(train[key], int)
+                             or train[key] < 1):
             raise RecipeError(f"{source}: train.{key} must be a positive integer, "
                               f"got {train[key]!r}.")
     return recipe

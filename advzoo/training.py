@@ -15,6 +15,7 @@ from advzoo.distribute import get_strategy
 from advzoo import presets
 from advzoo.recipes import (RecipeError, attach, read_recipe, recipe_differences,
                             validate_recipe)
+from advzoo.recipe_schema import validate_for_family
 from advzoo.registry import get_family, get_recipe
 from advzoo.utils.images import plot_history
 
@@ -26,6 +27,7 @@ class TrainingDiverged(RuntimeError):
 def build_model(recipe, strategy=None):
     """Builds and compiles the model a recipe describes (random init)."""
     family = get_family(recipe["family"])
+    validate_for_family(recipe, family)
     with get_strategy(strategy).scope():
         model = family.build(recipe)
         family.compile(model, recipe)

@@ -3,6 +3,7 @@ import shutil
 import pytest
 
 import advzoo
+import advzoo.training
 from advzoo import _paths
 from advzoo.recipes import RecipeError, read_recipe
 
@@ -85,3 +86,34 @@ def test_weights_for_another_architecture_are_rejected(tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a file"):
         advzoo.load("dcgan_fashion_mnist", weights=tmp_path / "none.weights.h5")
     assert small.compiled
+
+
+@pytest.mark.parametrize("change, match", [
+    (("train", "batch_szie", 32), r"train\.batch_szie is not a setting.*Did you mean 'batch_size'"),
+    (("model", "widht", 8), r"model\.widht is not a setting.*Did you mean 'width'"),
+    (("data", "clases", [1]), r"data\.clases.*Did you mean 'classes'"),
+    (("train", "epochs", True), r"train\.epochs must be a positive integer, got True"),
+    (("compile", "optimizers", {"generator": {"class_name": "Adam",
+                                              "config": {"learning_rate": -0.1}}}),
+     "learning_rate of 'generator' must be a positive number"),
+])
+def test_recipes_are_checked_against_their_familys_schema(change, match):
+    import copy
+
+    from advzoo.recipes import RecipeError
+    from advzoo.registry import get_recipe
+
+    recipe = copy.deepcopy(get_recipe("dcgan_fashion_mnist"))
+    section, key, value = change
+    recipe[section][key] = value
+    with pytest.raises(RecipeError, match=match):
+        advzoo.training.build_model(recipe)
+
+
+def test_every_registered_recipe_passes_its_schema():
+    from advzoo.recipe_schema import validate_for_family
+    from advzoo.registry import get_family, get_recipe
+
+    for name in advzoo.list_models():
+        recipe = get_recipe(name)
+        validate_for_family(recipe, get_family(recipe["family"]))

@@ -5,6 +5,7 @@ import keras
 
 from advzoo import data as adata
 from advzoo.family import Family
+from advzoo.recipe_schema import GAME_COMPILE
 
 DEFAULT_OPTIMIZER = {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}}
 
@@ -51,9 +52,13 @@ GAN_HEADLINE = (("classifier_fid", "cFID"), ("classifier_fid_real_floor", "real 
                 ("kid", "KID"), ("precision", "prec."), ("recall", "recall"))
 
 
+GAN_SCHEMA = {"compile": GAME_COMPILE, "data": ("dataset", "split", "classes")}
+
+
 def gan_family(name, model_cls, hypermodel=None):
     """The `Family` of a GAN whose recipe `model:` section are `model_cls` kwargs."""
     return Family(
         name=name, build=lambda recipe: model_cls(**recipe["model"]), compile=compile_game,
         train_data=image_data, evaluate=evaluate_gan, samples=gan_samples,
-        hypermodel=hypermodel, eval_options=GAN_EVAL_OPTIONS, headline=GAN_HEADLINE)
+        hypermodel=hypermodel, eval_options=GAN_EVAL_OPTIONS, headline=GAN_HEADLINE,
+        model=model_cls, schema=GAN_SCHEMA)

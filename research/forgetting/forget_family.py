@@ -55,4 +55,5 @@ def train_data(recipe):
 
 FAMILY = Family(name="research.forgetting.forget_family", build=build, compile=DANN.compile,
                 train_data=train_data, evaluate=DANN.evaluate, callbacks=DANN.callbacks,
-                headline=DANN.headline)
+                headline=DANN.headline, model=ForgettingStudyNet,
+                schema={**DANN.schema, "data": (*DANN.schema["data"], "pairs")})

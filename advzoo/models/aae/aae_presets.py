@@ -9,6 +9,7 @@ from advzoo.models.aae.aae_metrics import cluster_accuracy, mmd_to_prior  # noqa
 from advzoo.models.aae.aae_model import AdversarialAutoencoder
 from advzoo.models.gan_presets import compile_game
 from advzoo.family import Family
+from advzoo.recipe_schema import GAME_COMPILE
 
 
 def build(recipe):
@@ -85,6 +86,7 @@ def hypermodel(recipe=None, validation_data=None, variant=None, **_):
 
 FAMILY = Family(
     name="aae", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
-    samples=samples, hypermodel=hypermodel,
+    samples=samples, hypermodel=hypermodel, model=AdversarialAutoencoder,
+    schema={"compile": GAME_COMPILE, "data": ("dataset", "n_labels", "labelled_batch")},
     headline=(("reconstruction_mse", "recon. MSE"), ("mmd_to_prior", "MMD to prior"),
               ("test_accuracy", "test acc."), ("cluster_accuracy", "cluster acc.")))

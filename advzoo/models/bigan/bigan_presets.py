@@ -6,7 +6,7 @@ import numpy as np
 from advzoo import data as adata
 from advzoo.metrics.probes import knn_accuracy, linear_probe
 from advzoo.models.bigan.bigan_model import BiGAN
-from advzoo.models.gan_presets import (GAN_EVAL_OPTIONS, compile_game, evaluate_gan, gan_samples,
+from advzoo.models.gan_presets import (GAN_EVAL_OPTIONS, GAN_SCHEMA, compile_game, evaluate_gan, gan_samples,
                                        image_data)
 from advzoo.family import Family
 
@@ -86,6 +86,7 @@ def hypermodel(recipe=None, n_eval_samples=2000, **_):
 
 FAMILY = Family(
     name="bigan", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
-    samples=gan_samples, hypermodel=hypermodel, eval_options=GAN_EVAL_OPTIONS,
+    samples=gan_samples, hypermodel=hypermodel, eval_options=GAN_EVAL_OPTIONS, model=BiGAN,
+    schema={**GAN_SCHEMA, "data": (*GAN_SCHEMA["data"], "manual_dir")},
     headline=(("classifier_fid", "cFID"), ("feature_1nn_accuracy", "1-NN acc. on E(x)"),
               ("feature_linear_probe", "linear probe"), ("reconstruction_mse", "recon. MSE")))

@@ -60,4 +60,7 @@ def evaluate(model, recipe, **_):
 
 
 FAMILY = Family(name="classifier", build=build, compile=compile_model, train_data=train_data,
-                evaluate=evaluate, headline=(("test_accuracy", "test acc."),))
+                evaluate=evaluate, headline=(("test_accuracy", "test acc."),),
+                model=FeatureClassifier,
+                schema={"compile": ("optimizer", "cosine_decay", "jit_compile"),
+                        "data": ("dataset", "augment")})

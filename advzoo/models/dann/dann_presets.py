@@ -22,6 +22,7 @@ from advzoo.models.dann.dann_batches import nuisance_balancing_weights
 from advzoo.models.dann.dann_model import DomainAdversarialNet
 from advzoo.models.dann.dann_schedules import DANNLearningRate, GradientReversalSchedule
 from advzoo.family import Family
+from advzoo.recipe_schema import GAME_COMPILE
 
 SETTINGS = ("adaptation", "source_only", "target_oracle", "forget", "colour")
 
@@ -255,5 +256,10 @@ HEADLINE = (("target_test_accuracy", "target test acc."),
             ("reversed_test_accuracy", "reversed-colour acc."),
             ("colour_probe_mlp", "colour probe (MLP, chance 0.1)"))
 
+SCHEMA = {"compile": (*GAME_COMPILE, "optimizer", "lr_schedule"),
+          "data": ("setting", "selection", "balance_adversary"),
+          "train": ("lambda_schedule",)}
+
 FAMILY = Family(name="dann", build=build, compile=compile_model, train_data=train_data,
-                evaluate=evaluate, callbacks=callbacks, hypermodel=hypermodel, headline=HEADLINE)
+                evaluate=evaluate, callbacks=callbacks, hypermodel=hypermodel, headline=HEADLINE,
+                model=DomainAdversarialNet, schema=SCHEMA)

@@ -9,6 +9,7 @@ from advzoo.models.triplet.triplet_attacks import RankingAttacks
 from advzoo.models.triplet.triplet_model import TripletEmbedder, pair_dataset
 from advzoo.models.triplet.triplet_retrieval import retrieval_metrics
 from advzoo.family import Family
+from advzoo.recipe_schema import GAME_COMPILE
 
 
 def build(recipe):
@@ -62,7 +63,8 @@ def hypermodel(recipe=None, validation_data=None, **kwargs):
 
 FAMILY = Family(
     name="triplet", build=build, compile=compile_game, train_data=train_data, evaluate=evaluate,
-    hypermodel=hypermodel,
+    hypermodel=hypermodel, model=TripletEmbedder,
+    schema={"compile": GAME_COMPILE, "data": ("dataset",)},
     eval_options={"n_queries": "attacked test queries", "pgd_steps": "PGD steps of every attack",
                   "epsilon": "attack radius (L-inf, images in [0, 1])",
                   "step_size": "PGD step size",
