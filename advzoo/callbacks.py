@@ -20,22 +20,38 @@ def _atomic_write_text(path, text):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves weights *and optimizer state* atomically at the end of every epoch.
+    """Saves weights *and optimizer state* at the end of every epoch, as one unit.
 
-    The previous checkpoint is replaced only once the new one is completely
-    written, so an interruption at any moment loses at most one epoch.
+    Each epoch's weights go to a new file (`epoch_XXX.weights.h5`); then
+    `state.json`, which names that file, is replaced atomically; only then
+    are older weights files deleted. Whatever moment an interruption (even
+    kill -9) hits, `state.json` names a complete weights file of the epoch it
+    records, so a resumed run loses at most the epoch in progress and never
+    trains one twice.
 
     Args:
-        directory: where `model.weights.h5` and `state.json` are kept.
+        directory: where the weights files and `state.json` are kept.
     """
+
+    LEGACY_WEIGHTS = "model.weights.h5"  # checkpoints written before state.json named its file
 
     def __init__(self, directory):
         super().__init__()
         self.directory = Path(directory)
-        self.weights_path = self.directory / "model.weights.h5"
         self.state_path = self.directory / "state.json"
         self.state = {"epoch": 0, "train_seconds": 0.0}
         self._epoch_start = None
+
+    def _read_state(self):
+        return json.loads(self.state_path.read_text())
+
+    @property
+    def weights_path(self):
+        """The weights file the current `state.json` names."""
+        name = self.LEGACY_WEIGHTS
+        if self.state_path.exists():
+            name = self._read_state().get("weights", self.LEGACY_WEIGHTS)
+        return self.directory / name
 
     def exists(self):
         return self.state_path.exists() and self.weights_path.exists()
@@ -44,7 +60,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         """Loads the last checkpoint into `model`; returns the epoch to resume at."""
         from advzoo.presets import load_weights
 
-        self.state = json.loads(self.state_path.read_text())
+        self.state = self._read_state()
         load_weights(model, self.weights_path, what=f"the checkpoint in {self.directory}")
         return int(self.state["epoch"])
 
@@ -55,13 +71,18 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if getattr(self.model, "stop_training", False) and getattr(self.model, "_advzoo_diverged", False):
             return  # never overwrite the last good checkpoint with diverged weights
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.directory / "model.tmp.weights.h5"
+        name = f"epoch_{epoch + 1:03d}.weights.h5"
+        tmp = self.directory / f"epoch_{epoch + 1:03d}.tmp.weights.h5"
         self.model.save_weights(tmp)
-        os.replace(tmp, self.weights_path)
+        os.replace(tmp, self.directory / name)  # complete, but not yet the checkpoint
         self.state["epoch"] = epoch + 1
+        self.state["weights"] = name
         self.state["train_seconds"] = self.state.get("train_seconds", 0.0) + (time.time() - self._epoch_start)
         self.state["logs"] = {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
-        _atomic_write_text(self.state_path, json.dumps(self.state, indent=1))
+        _atomic_write_text(self.state_path, json.dumps(self.state, indent=1))  # the commit
+        for old in self.directory.glob("*.weights.h5"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
 
 
 class DivergenceGuard(keras.callbacks.Callback):

@@ -122,6 +122,7 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     model = build_model(recipe, strategy)
     if resume:  # the checkpoint's weights and optimizer moments, the recipe's learning rates
         initial_epoch = _keeping_learning_rates(model, lambda: checkpoint.restore(model))
+        _keep_logged_epochs(run_dir / "log.csv", initial_epoch)
         if changes:
             _record_changes(run_dir, changes, initial_epoch)
     else:
@@ -160,7 +161,7 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     tmp = run_dir / "final.tmp.weights.h5"  # renamed into place: never a partial file
     model.save_weights(tmp)
     os.replace(tmp, run_dir / "final.weights.h5")
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    _atomic_write(run_dir / "summary.json", json.dumps(summary, indent=1))
     if export:
         summary["metrics"] = family.evaluate(model, recipe)
         summary["exported_to"] = str(export_preset(model, recipe, summary["metrics"], summary,
@@ -180,6 +181,27 @@ def _atomic_write(path, text):
     tmp = Path(f"{path}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def _keep_logged_epochs(path, epochs):
+    """Drops the log rows of epochs at or after `epochs` (those the resumed
+    run trains again: logged, then interrupted before their checkpoint), so
+    that `log.csv` keeps exactly one row per epoch."""
+    if not Path(path).exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    column = header.index("epoch") if "epoch" in header else None
+    kept = [r for r in body if column is not None and len(r) == len(header)
+            and r[column].isdigit() and int(r[column]) < epochs]
+    if len(kept) != len(body):
+        tmp = Path(f"{path}.tmp")
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows([header, *kept])
+        os.replace(tmp, path)
 
 
 def _check_resumed_recipe(run_dir, recipe, allow):

@@ -66,7 +66,10 @@ def save_figure(fig, path, title=None):
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.png")  # renamed into place: never a partial file
+    fig.savefig(tmp, dpi=90)
     plt.close(fig)
-    return Path(path)
+    os.replace(tmp, path)
+    return path
