@@ -119,6 +119,12 @@ def read_manifest(root=None):
 
 def preset_entry(name):
     """The manifest entry of a published preset, or `NoPretrainedWeights`."""
+    if not manifest_path().exists():
+        raise NoPretrainedWeights(
+            f"The weights manifest {manifest_path()} is missing, so no weights of {name!r} can "
+            "be verified (nor downloaded: ADVZOO_WEIGHTS_URL needs the manifest's sha256). "
+            "Reinstall advzoo, restore weights/manifest.json from git, or point ADVZOO_MANIFEST "
+            "at a manifest.")
     entry = read_manifest()["presets"].get(name)
     if entry is None:
         raise NoPretrainedWeights(
@@ -262,9 +268,11 @@ def resolve_file(name, filename, record, progress=True):
     if base is not None:
         check_url(base)
     if base is None:
+        found = (f"The weights of {name!r} ({filename}) were found but refused: "
+                 + " ".join(problems) + " advzoo looked in " if problems else
+                 f"The weights of {name!r} ({filename}) were not found. advzoo looked in ")
         raise WeightsNotFound(
-            f"The weights of {name!r} ({filename}) were not found. advzoo looked in "
-            + ", ".join(looked) + "." + (" Refused: " + " ".join(problems) if problems else "")
+            found + ", ".join(looked) + "."
             + " To fix it, either install the weights distribution (`pip install "
             "advzoo-weights`, or the wheel built by `python scripts/build_dists.py`), or set "
             "ADVZOO_WEIGHTS_URL to a server holding a copy of advzoo's weights/ directory, or "

@@ -261,7 +261,11 @@ def _initialise_from(model, name):
     """Starts from a published preset's weights, or a `.weights.h5` file
     (recipe `train.init_from`), e.g. adversarial fine-tuning of a plainly
     trained model."""
-    path = Path(name) if str(name).endswith(".weights.h5") else None
+    text = str(name)
+    path = Path(text) if text.endswith(".weights.h5") else None
+    if path is None and ("/" in text or "." in Path(text).name):
+        raise ValueError(f"train.init_from takes a registered preset name (`advzoo list`) or a "
+                         f"path to a .weights.h5 file, got {text!r}.")
     if path is not None and not path.exists():
         raise FileNotFoundError(f"train.init_from: {path} does not exist.")
     bare = None

@@ -258,3 +258,24 @@ def test_an_unreadable_cache_file_falls_back_to_the_next_source(published, monke
     shutil.copytree(published["server_root"] / "tiny_dcgan", published["bundle"] / "tiny_dcgan")
     assert presets.weights_path("tiny_dcgan") == published["bundle"] / "tiny_dcgan" / \
         presets.WEIGHTS_FILE
+
+
+def test_messages_say_what_happened(published, monkeypatch, tmp_path):
+    """A corrupt local copy is 'found but refused', not 'not found'; a deleted
+    manifest is named as such, even with a download URL set."""
+    shutil.copytree(published["server_root"] / "tiny_dcgan", published["bundle"] / "tiny_dcgan")
+    (published["bundle"] / "tiny_dcgan" / presets.WEIGHTS_FILE).write_bytes(b"garbage")
+    monkeypatch.delenv("ADVZOO_WEIGHTS_URL")
+    with pytest.raises(FileNotFoundError, match="found but refused.*7 bytes"):
+        presets.weights_path("tiny_dcgan")
+    monkeypatch.setenv("ADVZOO_WEIGHTS_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("ADVZOO_MANIFEST", str(tmp_path / "deleted.json"))
+    with pytest.raises(LookupError, match="deleted.json is missing.*needs the manifest"):
+        presets.weights_path("tiny_dcgan")
+
+
+def test_init_from_names_what_it_takes():
+    from advzoo.training import _initialise_from
+
+    with pytest.raises(ValueError, match="registered preset name .* or a path to a .weights.h5"):
+        _initialise_from(None, "/x.keras")
