@@ -85,3 +85,49 @@ def test_generate_takes_only_a_positive_integer(n):
         with pytest.raises(ValueError, match="n must be a positive integer"):
             model.generate(n)
     assert dcgan.generate(np.int64(2), seed=0).shape == (2, 28, 28, 1)
+
+
+def test_fit_refuses_nan_empty_and_0_255_arrays_before_touching_the_weights():
+    from advzoo.data import make_dataset
+
+    model = tiny_dcgan()
+    weights = [w.numpy().copy() for w in model.weights]
+    images = fake_images(16)
+    images[5, 3, 3, 0] = np.nan  # one NaN pixel used to turn every weight into NaN
+    with pytest.raises(ValueError, match="NaN or inf values \\(first in example 5\\).*unchanged"):
+        model.fit(images, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="empty array"):
+        model.fit(fake_images(16)[:0], batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="0-255 images"):
+        model.fit((fake_images(16) + 1) * 127.5, batch_size=8, epochs=1, verbose=0)
+    for a, b in zip(weights, model.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+    with pytest.raises(ValueError, match="make_dataset: got no images"):
+        make_dataset(np.zeros((0, 28, 28), "uint8"))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        make_dataset(np.zeros((4, 28, 28), "uint8"), batch_size=2.5)
+
+
+@pytest.mark.slow
+def test_random_inputs_to_every_entry_point_are_clear_errors_or_answers():
+    """The longer fuzz: 60 random inputs per entry point (random ranks,
+    shapes, dtypes, scales, NaNs); each is answered or refused with a
+    ValueError/TypeError, and the model is unchanged."""
+    rng = np.random.default_rng(0)
+    for name, model, method, good in _entry_points():
+        weights = [w.numpy().copy() for w in model.weights]
+        for _ in range(60):
+            ndim = int(rng.integers(1, 6))
+            shape = [int(rng.integers(0, 4))] + [int(rng.choice([1, 3, 20, 28])) for _ in
+                                                 range(ndim - 1)]
+            dtype = rng.choice(["float32", "float64", "uint8", "int32", "bool", "float16"])
+            x = (rng.standard_normal(shape) * rng.choice([0.5, 1, 300])).astype(dtype)
+            if x.size and dtype.startswith("float") and rng.random() < 0.3:
+                x.flat[0] = np.nan
+            try:
+                method(x)
+            except (ValueError, TypeError):
+                pass
+        for a, b in zip(weights, model.weights):
+            np.testing.assert_array_equal(a, b.numpy(), err_msg=name)
+        method(good)  # still answers

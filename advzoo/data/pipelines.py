@@ -38,9 +38,15 @@ def make_dataset(images, labels=None, batch_size=128, shuffle=True, seed=0,
     """
     import tensorflow as tf
 
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     x = to_float(images)
+    if len(x) == 0:
+        raise ValueError("make_dataset: got no images (an empty array); pass at least one batch.")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("make_dataset: the images contain NaN or inf values.")
+    if labels is not None and len(np.asarray(labels)) != len(x):
+        raise ValueError(f"make_dataset: {len(x)} images but {len(np.asarray(labels))} labels.")
     elements = x if labels is None else (x, np.asarray(labels))
     ds = tf.data.Dataset.from_tensor_slices(elements)
     if shuffle:

@@ -21,6 +21,7 @@ from advzoo.compat import scale_loss_for_distribution, unscale_loss_for_distribu
 
 from advzoo.games.rules import get_update_rule, serialize_rule
 from advzoo.saving import PresetMixin
+from advzoo.utils.inputs import check_fit_arrays
 
 
 class Player:
@@ -201,11 +202,14 @@ class AdversarialGame(PresetMixin, keras.Model):
         """Validates/unpacks a batch before play; families override this."""
         return data
 
-    def fit(self, *args, **kwargs):
-        """`keras.Model.fit`; afterwards, players whose optimizer keeps an
-        exponential moving average of weights (`use_ema=True`, e.g. a generator
-        EMA) get the averaged weights, as Keras does for single-optimizer models."""
-        history = super().fit(*args, **kwargs)
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking array inputs (no empty arrays, no
+        NaN/inf, images in the model's range); afterwards, players whose
+        optimizer keeps an exponential moving average of weights
+        (`use_ema=True`, e.g. a generator EMA) get the averaged weights, as
+        Keras does for single-optimizer models."""
+        check_fit_arrays(self, x, f"{type(self).__name__}.fit")
+        history = super().fit(x, *args, **kwargs)
         self.finalize_averages()
         return history
 

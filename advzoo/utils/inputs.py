@@ -75,6 +75,26 @@ def check_images(images, image_shape, where, value_range=(-1.0, 1.0), tolerance=
     return array
 
 
+def check_fit_arrays(model, x, where):
+    """Before `fit` touches the model: refuses empty arrays, NaN or inf in
+    float arrays, and image arrays of the model's shape outside its range
+    (e.g. 0-255 floats). Datasets and generators pass through."""
+    arrays = x if isinstance(x, (tuple, list)) else [x]
+    shape = tuple(getattr(model, "image_shape", ()) or ())
+    for array in arrays:
+        if not isinstance(array, np.ndarray):
+            continue
+        if len(array) == 0:
+            raise ValueError(f"{where}: got an empty array (0 examples); nothing to train on.")
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            first = int(np.argmax(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)))
+            raise ValueError(f"{where}: the data contain NaN or inf values (first in example "
+                             f"{first}); nothing was trained, the weights are unchanged.")
+        if shape and array.ndim == len(shape) + 1 and tuple(array.shape[1:]) == shape:
+            check_images(array, shape, where, getattr(model, "input_range", (-1.0, 1.0)),
+                         getattr(model, "input_tolerance", TOLERANCE))
+
+
 def model_images(model, x, where):
     """`check_images` against `model.image_shape` and `model.input_range`
     (default [-1, 1]) for array inputs; a `tf.data.Dataset`, a generator or a
