@@ -146,8 +146,12 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     callbacks.append(checkpoint)  # last: an epoch is checkpointed once all else is logged
     start = time.time()
     if initial_epoch < total_epochs:
-        model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
-                  steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+        try:
+            model.fit(dataset, epochs=total_epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+        except FloatingPointError:
+            if not guard.diverged:  # the guard restored the checkpoint and says so below
+                raise
     else:  # a finished run: its last checkpoint was taken before fit ended
         _finalize_averages(model)
     history = _read_csv_history(run_dir / "log.csv")

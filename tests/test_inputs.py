@@ -131,3 +131,48 @@ def test_random_inputs_to_every_entry_point_are_clear_errors_or_answers():
         for a, b in zip(weights, model.weights):
             np.testing.assert_array_equal(a, b.numpy(), err_msg=name)
         method(good)  # still answers
+
+
+def test_a_non_finite_batch_in_a_dataset_stops_fit_and_keeps_the_pre_step_state():
+    import tensorflow as tf
+
+    from tests.helpers import optimizer_states
+
+    model = tiny_dcgan()
+    clean = fake_images(16, seed=1)
+    model.fit(tf.data.Dataset.from_tensor_slices(clean).batch(8), epochs=1, verbose=0)
+    weights = [w.numpy().copy() for w in model.weights]
+    states = optimizer_states(model)
+    poisoned = fake_images(16, seed=2)
+    poisoned[9, 0, 0, 0] = np.nan  # in the second batch
+    data = tf.data.Dataset.from_tensor_slices(poisoned).batch(8)
+    with pytest.raises(FloatingPointError, match="batch 1 of epoch 1 gave a non-finite"):
+        model.fit(data, epochs=3, verbose=0)
+    after = optimizer_states(model)
+    # batch 0 trained both players; in batch 1 the discriminator's update (NaN loss) was not
+    # applied, the generator's (finite: it never sees the NaN image) was; nothing ran after it
+    assert int(model.discriminator_optimizer.iterations) == int(states["discriminator/0"]) + 1
+    assert int(model.generator_optimizer.iterations) == int(states["generator/0"]) + 2
+    assert all(np.all(np.isfinite(w.numpy())) for w in model.weights)
+    assert all(np.all(np.isfinite(v)) for v in after.values())
+    model.fit(tf.data.Dataset.from_tensor_slices(clean).batch(8), epochs=1, verbose=0)  # usable
+    assert weights  # (the state before the poisoned epoch was a valid model too)
+
+
+def test_a_skipped_update_leaves_that_players_weights_and_optimizer_state_exactly():
+    import tensorflow as tf
+
+    from tests.helpers import optimizer_states
+
+    model = tiny_dcgan()
+    model.fit(tf.data.Dataset.from_tensor_slices(fake_images(8)).batch(8), epochs=1, verbose=0)
+    d_weights = [w.numpy().copy() for w in model.discriminator.weights]
+    d_state = {k: v for k, v in optimizer_states(model).items() if k.startswith("discriminator")}
+    nan = fake_images(8)
+    nan[0, 0, 0, 0] = np.nan
+    model.train_on_batch(tf.constant(nan))
+    for a, b in zip(d_weights, model.discriminator.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+    after = {k: v for k, v in optimizer_states(model).items() if k.startswith("discriminator")}
+    for key in d_state:
+        np.testing.assert_array_equal(d_state[key], after[key], err_msg=key)

@@ -15,6 +15,7 @@ the rest, once for everyone:
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 from advzoo.compat import StatelessScope
 from advzoo.compat import scale_loss_for_distribution, unscale_loss_for_distribution
@@ -22,6 +23,38 @@ from advzoo.compat import scale_loss_for_distribution, unscale_loss_for_distribu
 from advzoo.games.rules import get_update_rule, serialize_rule
 from advzoo.saving import PresetMixin
 from advzoo.utils.inputs import check_fit_arrays
+
+
+def _all_finite(grads, loss=None):
+    """True when `loss` and every gradient are finite, on every replica."""
+    checks = [tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None]
+    if loss is not None:
+        checks.append(tf.reduce_all(tf.math.is_finite(loss)))
+    bad = 1.0 - tf.cast(tf.reduce_all(tf.stack(checks)) if checks else True, tf.float32)
+    ctx = tf.distribute.get_replica_context()
+    if ctx is not None and ctx.num_replicas_in_sync > 1:
+        bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM, bad)  # any replica's NaN counts
+    return bad < 0.5
+
+
+class NonFiniteLossStop(keras.callbacks.Callback):
+    """Stops `fit` at the first batch whose logged loss is NaN or inf (the game
+    base did not apply that update) and reports which batch it was."""
+
+    def __init__(self):
+        super().__init__()
+        self.stopped_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: v for k, v in (logs or {}).items()
+               if k.endswith("loss") and not np.isfinite(float(np.asarray(v)))}
+        if bad:
+            self.stopped_at = (self._epoch, batch, sorted(bad))
+            self.model.stop_training = True
 
 
 class Player:
@@ -188,8 +221,24 @@ class AdversarialGame(PresetMixin, keras.Model):
 
     def apply(self, player, grads, loss=None, extras=None):
         """Applies `grads` with the player's optimizer and, when given, logs
-        the player's `loss` and `extras`."""
-        self.optimizer_for(player).apply_gradients(zip(grads, player.trainable_variables))
+        the player's `loss` and `extras`.
+
+        An update whose loss or gradients are not finite is not applied: on
+        one device the player's weights and optimizer state are put back as
+        they were before it; across replicas its gradients are zeroed (the
+        decision is the same on every replica). The NaN is still logged, so
+        `fit` stops at that batch (`NonFiniteLossStop`)."""
+        optimizer = self.optimizer_for(player)
+        variables = player.trainable_variables
+        finite = _all_finite(grads, loss)
+        grads = [None if g is None else tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        one_device = tf.distribute.get_replica_context() is None or \
+            tf.distribute.get_replica_context().num_replicas_in_sync == 1
+        state = list(variables) + list(optimizer.variables) if one_device else []
+        saved = [tf.identity(v) for v in state]
+        optimizer.apply_gradients(zip(grads, variables))
+        for variable, before in zip(state, saved):
+            variable.assign(tf.where(finite, variable, before))
         if loss is not None:
             self._record(player, loss, extras or {})
 
@@ -209,7 +258,18 @@ class AdversarialGame(PresetMixin, keras.Model):
         (`use_ema=True`, e.g. a generator EMA) get the averaged weights, as
         Keras does for single-optimizer models."""
         check_fit_arrays(self, x, f"{type(self).__name__}.fit")
+        guard = NonFiniteLossStop()
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
         history = super().fit(x, *args, **kwargs)
+        if guard.stopped_at is not None:
+            epoch, batch, losses = guard.stopped_at
+            raise FloatingPointError(
+                f"{type(self).__name__}.fit stopped: batch {batch} of epoch {epoch + 1} gave a "
+                f"non-finite {', '.join(losses)} (NaN/inf in that batch's data, or a diverged "
+                "game). No update with a non-finite loss or gradient was applied: every "
+                "player's weights and optimizer state are those of its last finite update, and "
+                "no later batch ran. Check the data (advzoo.data.to_float scales uint8 images) "
+                "or lower the learning rates.")
         self.finalize_averages()
         return history
 
