@@ -102,7 +102,11 @@ def load(name, weights="pretrained", strategy=None, progress=True):
                                     "'pretrained', None, or a path to a .weights.h5 file.")
     model = build(recipe, strategy)
     if path is not None:
-        presets.load_weights(model, path, bare=bare, what=repr(name))
+        from advzoo.training import keeping_learning_rates
+
+        # the recipe's learning rates, not those a weights file was trained with
+        keeping_learning_rates(model, lambda: presets.load_weights(model, path, bare=bare,
+                                                                     what=repr(name)))
     return model
 
 

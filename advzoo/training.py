@@ -121,14 +121,14 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
     model = build_model(recipe, strategy)
     if resume:  # the checkpoint's weights and optimizer moments, the recipe's learning rates
-        initial_epoch = _keeping_learning_rates(model, lambda: checkpoint.restore(model))
+        initial_epoch = keeping_learning_rates(model, lambda: checkpoint.restore(model))
         _keep_logged_epochs(run_dir / "log.csv", initial_epoch)
         if changes:
             _record_changes(run_dir, changes, initial_epoch)
     else:
         initial_epoch = 0
         if recipe["train"].get("init_from"):
-            _keeping_learning_rates(model, lambda: _initialise_from(
+            keeping_learning_rates(model, lambda: _initialise_from(
                 model, recipe["train"]["init_from"]))
     total_epochs = int(epochs or recipe["train"].get("epochs", 1))
     dataset, steps = family.train_data(recipe)
@@ -237,7 +237,7 @@ def _optimizers(model):
     return [model.optimizer] if getattr(model, "optimizer", None) is not None else []
 
 
-def _keeping_learning_rates(model, load):
+def keeping_learning_rates(model, load):
     """Runs `load()` (which restores weights and optimizer variables from a
     file) and puts back the learning rates the recipe compiled: a file's
     optimizer state carries the rate it was trained with, which must not

@@ -123,3 +123,13 @@ def test_init_from_keeps_the_recipes_learning_rate(tmp_path):
                         verbose=0)
     assert float(model.generator_optimizer.learning_rate) == pytest.approx(2e-4)
     assert int(model.generator_optimizer.iterations) == 3  # 2 restored + 1 new step
+
+
+def test_loading_a_weights_file_keeps_the_registered_recipes_learning_rate(tmp_path):
+    import advzoo
+
+    model = advzoo.load("dcgan_fashion_mnist", weights=None)
+    model.generator_optimizer.learning_rate = 0.05  # a run trained at another rate
+    model.save_weights(tmp_path / "other_rate.weights.h5")
+    loaded = advzoo.load("dcgan_fashion_mnist", weights=tmp_path / "other_rate.weights.h5")
+    assert float(loaded.generator_optimizer.learning_rate) == pytest.approx(2e-4)
