@@ -188,3 +188,27 @@ class FamilyTestCase:
         for name in self.presets:
             if name in published:
                 assert_reproduces_recorded_metrics(name)
+
+
+class GANFamilyTestCase(FamilyTestCase):
+    """`FamilyTestCase` for GANs (latent size 8): unlabelled images in
+    [-1, 1], `generate` as the outputs, explicit latents when training
+    continues."""
+
+    def train_data(self):
+        import tensorflow as tf
+
+        from tests.helpers import fake_images
+
+        return tf.data.Dataset.from_tensor_slices(fake_images(16)).batch(8)
+
+    def outputs(self, model):
+        return model.generate(4, seed=0)
+
+    def continue_data(self):
+        import tensorflow as tf
+
+        from tests.helpers import fake_images
+
+        z = np.random.default_rng(5).standard_normal((8, 8)).astype("float32")
+        return tf.data.Dataset.from_tensors((fake_images(8, seed=5), z))

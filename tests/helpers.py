@@ -4,6 +4,15 @@ import keras
 import numpy as np
 
 
+# A tiny registered-recipe DCGAN (tests register it in a temporary config dir).
+TINY = {"name": "tiny_dcgan", "family": "dcgan", "description": "test preset",
+        "model": {"latent_dim": 8, "width": 4, "seed": 1},
+        "compile": {"optimizers": {
+            "generator": {"class_name": "Adam", "config": {"learning_rate": 0.001}},
+            "discriminator": {"class_name": "Adam", "config": {"learning_rate": 0.001}}}},
+        "train": {"batch_size": 8, "epochs": 1}}
+
+
 def adam():
     return keras.optimizers.Adam(1e-3, beta_1=0.5)
 

@@ -17,14 +17,8 @@ import yaml
 import advzoo
 from advzoo import _paths, presets
 from advzoo.training import export_preset
-from tests.helpers import fake_images
+from tests.helpers import TINY, fake_images
 
-TINY = {"name": "tiny_dcgan", "family": "dcgan", "description": "test preset",
-        "model": {"latent_dim": 8, "width": 4, "seed": 1},
-        "compile": {"optimizers": {
-            "generator": {"class_name": "Adam", "config": {"learning_rate": 0.001}},
-            "discriminator": {"class_name": "Adam", "config": {"learning_rate": 0.001}}}},
-        "train": {"batch_size": 8, "epochs": 1}}
 
 
 def _registered_and_trained(recipe, tmp_path, monkeypatch):

@@ -9,14 +9,8 @@ import yaml
 
 import advzoo
 from advzoo import presets
-from tests.helpers import assert_same_arrays, fake_images, optimizer_states
+from tests.helpers import TINY, assert_same_arrays, fake_images, optimizer_states
 
-TINY = {"name": "tiny_dcgan", "family": "dcgan", "description": "test preset",
-        "model": {"latent_dim": 8, "width": 4, "seed": 1},
-        "compile": {"optimizers": {
-            "generator": {"class_name": "Adam", "config": {"learning_rate": 0.001}},
-            "discriminator": {"class_name": "Adam", "config": {"learning_rate": 0.001}}}},
-        "train": {"batch_size": 8, "epochs": 1}}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from advzoo.recipes import read_recipe
 from advzoo.registry import recipe_paths
 from tests.helpers import adam, assert_keras_roundtrip, fake_images
 from tests.test_rules import _mirrored_check
-from tests.harness import FamilyTestCase
+from tests.harness import GANFamilyTestCase
 
 
 def tiny(**kwargs):
@@ -115,7 +115,7 @@ def test_bigan_hypermodel_builds_compiled_models():
     assert {"generator_lr", "discriminator_lr", "discriminator_dropout"} <= set(hp.values)
 
 
-class TestBiGANFamily(FamilyTestCase):
+class TestBiGANFamily(GANFamilyTestCase):
     family = "bigan"
     mirrored_kind = "bigan"
     presets = ("bigan_fashion_mnist", "bigan_imagenet")
@@ -126,14 +126,5 @@ class TestBiGANFamily(FamilyTestCase):
     def deterministic_model(self):
         return BiGAN(latent_dim=8, width=4, seed=1, discriminator_dropout=0.0)
 
-    def train_data(self):
-        return tf.data.Dataset.from_tensor_slices(fake_images(16)).batch(8)
-
     def outputs(self, model):
         return model.encode(fake_images(4, seed=3))
-
-    def continue_data(self):  # explicit latents
-        import tensorflow as tf
-
-        z = np.random.default_rng(5).standard_normal((8, 8)).astype("float32")
-        return tf.data.Dataset.from_tensors((fake_images(8, seed=5), z))

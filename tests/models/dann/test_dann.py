@@ -15,27 +15,27 @@ from tests.test_rules import _mirrored_check
 SHAPE = (12, 12, 3)
 
 
-def tiny(**kwargs):
+def tiny(cls=DomainAdversarialNet, **kwargs):
     kwargs = {"image_shape": SHAPE, "width": 4, "feature_dim": 8, "hidden": 8, **kwargs}
-    return DomainAdversarialNet(**kwargs)
+    return cls(**kwargs)
 
 
-def with_and_without(**option):
+def with_and_without(cls=DomainAdversarialNet, **option):
     """`(model, plain)`: a label-conditioned tiny model (lambda 0.5) with the
     given option, and the same network without it, at the same weights."""
-    model = tiny(condition_on_label=True, lambda_=0.5, **option)
-    plain = tiny(condition_on_label=True, lambda_=0.5)
+    model = tiny(cls, condition_on_label=True, lambda_=0.5, **option)
+    plain = tiny(cls, condition_on_label=True, lambda_=0.5)
     plain.set_weights(model.get_weights())
     return model, plain
 
 
-def assert_option_saved(tmp_path, option, value, bad, match):
-    """A DomainAdversarialNet option: echoed by get_config (default 0.0), kept
-    by a .keras round trip with the same features, and each of the `bad`
-    settings (dicts of arguments) refused with an error matching `match`."""
-    model = tiny(**{option: value})
-    assert getattr(DomainAdversarialNet.from_config(model.get_config()), option) == value
-    assert tiny().get_config()[option] == 0.0
+def assert_option_saved(tmp_path, option, value, bad, match, cls=DomainAdversarialNet):
+    """An option of `cls`: echoed by get_config (default 0.0), kept by a .keras
+    round trip with the same features, and each of the `bad` settings (dicts
+    of arguments) refused with an error matching `match`."""
+    model = tiny(cls, **{option: value})
+    assert getattr(cls.from_config(model.get_config()), option) == value
+    assert tiny(cls).get_config()[option] == 0.0
     path = tmp_path / f"{option}.keras"
     model.save(path)
     restored = keras.saving.load_model(path)
@@ -44,7 +44,7 @@ def assert_option_saved(tmp_path, option, value, bad, match):
     np.testing.assert_allclose(restored.features(x), model.features(x), atol=1e-6)
     for arguments in bad:
         with pytest.raises(ValueError, match=match):
-            tiny(**arguments)
+            tiny(cls, **arguments)
 
 
 def adaptation_batches(n=64, batch=16, seed=0, shift=0.6):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_keras_roundtrip, fake_images, optimizer_states, tiny_dcgan
-from tests.harness import FamilyTestCase
+from tests.harness import GANFamilyTestCase
 
 
 def test_generate_shape_range_and_determinism():
@@ -83,24 +83,10 @@ def test_bad_image_shape_at_construction():
         tiny_dcgan(image_shape=(30, 30, 1))
 
 
-class TestDCGANFamily(FamilyTestCase):
+class TestDCGANFamily(GANFamilyTestCase):
     family = "dcgan"
     mirrored_kind = "dcgan"
     presets = ("dcgan_fashion_mnist",)
 
     def make_model(self):
         return tiny_dcgan(compile=False)
-
-    def train_data(self):
-        import tensorflow as tf
-
-        return tf.data.Dataset.from_tensor_slices(fake_images(16)).batch(8)
-
-    def outputs(self, model):
-        return model.generate(4, seed=0)
-
-    def continue_data(self):  # explicit latents
-        import tensorflow as tf
-
-        z = np.random.default_rng(5).standard_normal((8, 8)).astype("float32")
-        return tf.data.Dataset.from_tensors((fake_images(8, seed=5), z))

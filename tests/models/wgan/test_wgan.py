@@ -6,7 +6,7 @@ import tensorflow as tf
 from advzoo.games.penalties import ClipConstraint, gradient_penalty, r1_penalty
 from advzoo.models.wgan import WGAN
 from tests.helpers import assert_keras_roundtrip, fake_images
-from tests.harness import FamilyTestCase
+from tests.harness import GANFamilyTestCase
 
 
 def _linear_critic(slope):
@@ -84,7 +84,7 @@ def test_batch_norm_critic_is_clipped_roundtrips_and_refuses_gradient_penalty(tm
         WGAN(latent_dim=8, width=4, critic_batch_norm=True, gradient_penalty=10.0)
 
 
-class TestWGANFamily(FamilyTestCase):
+class TestWGANFamily(GANFamilyTestCase):
     family = "wgan"
     mirrored_kind = "wgan"  # the clipped critic (see tests/mirrored_check.py)
     presets = ("wgan_fashion_mnist", "wgan_gp_fashion_mnist")
@@ -95,17 +95,3 @@ class TestWGANFamily(FamilyTestCase):
     def deterministic_model(self):  # clipping: no random interpolates
         return WGAN(latent_dim=8, width=4, seed=1, n_critic=2, gradient_penalty=0.0,
                     clip_value=0.01)
-
-    def train_data(self):
-        import tensorflow as tf
-
-        return tf.data.Dataset.from_tensor_slices(fake_images(16)).batch(8)
-
-    def outputs(self, model):
-        return model.generate(4, seed=0)
-
-    def continue_data(self):  # explicit latents
-        import tensorflow as tf
-
-        z = np.random.default_rng(5).standard_normal((8, 8)).astype("float32")
-        return tf.data.Dataset.from_tensors((fake_images(8, seed=5), z))
