@@ -80,3 +80,12 @@ def test_every_single_byte_flip_of_a_gz_file_is_a_clear_error(tmp_path, monkeypa
             advzoo.data.load("fashion_mnist", "test")  # (what gzip's CRC misses, sha256 sees)
     labels.write_bytes(original)
     assert advzoo.data.load("fashion_mnist", "test")[1].shape == (10000,)
+
+
+def test_an_unreadable_data_file_is_not_called_corrupt(tmp_path, monkeypatch):
+    for name in fashion_mnist.FILES["test"]:
+        (tmp_path / name).mkdir()  # there, but not a readable file (as an unreadable one is)
+    monkeypatch.setenv("ADVZOO_DATA_DIR", str(tmp_path))
+    with pytest.raises(advzoo.data.DataIntegrityError, match="Cannot read .*Make the file readable") as e:
+        advzoo.data.load("fashion_mnist", "test")
+    assert "corrupt" not in str(e.value)
