@@ -243,8 +243,9 @@ def keeping_learning_rates(model, load):
     optimizer state carries the rate it was trained with, which must not
     silently override the recipe's. Learning-rate schedules are functions of
     the step count and need nothing. Returns what `load` returns."""
-    rates = [(opt, float(opt.learning_rate)) for opt in _optimizers(model)
-             if isinstance(opt.get_config()["learning_rate"], (int, float))]  # not a schedule
+    rates = [(opt, opt.get_config()["learning_rate"]) for opt in _optimizers(model)]
+    rates = [(opt, float(rate)) for opt, rate in rates
+             if isinstance(rate, (int, float))]  # a schedule is a dict here
     out = load()
     for opt, rate in rates:
         opt.learning_rate = rate

@@ -261,7 +261,8 @@ class AdversarialGame(PresetMixin, keras.Model):
         guard = NonFiniteLossStop()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
         history = super().fit(x, *args, **kwargs)
-        if guard.stopped_at is not None:
+        handled = getattr(self, "_advzoo_diverged", False)  # a DivergenceGuard restored a checkpoint
+        if guard.stopped_at is not None and not handled:
             epoch, batch, losses = guard.stopped_at
             raise FloatingPointError(
                 f"{type(self).__name__}.fit stopped: batch {batch} of epoch {epoch + 1} gave a "
