@@ -57,6 +57,15 @@ class NonFiniteLossStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def fit_stopped_error(model, epoch, batch, losses):
+    return FloatingPointError(
+        f"{type(model).__name__}.fit stopped: batch {batch} of epoch {epoch + 1} gave a "
+        f"non-finite {', '.join(losses)} (NaN/inf in that batch's data, or diverged training). "
+        "No update with a non-finite loss or gradient was kept: the weights and optimizer "
+        "state are those of the last finite update, and no later batch ran. Check the data "
+        "(advzoo.data.to_float scales uint8 images) or lower the learning rates.")
+
+
 class Player:
     """One player of a game.
 
@@ -263,14 +272,7 @@ class AdversarialGame(PresetMixin, keras.Model):
         history = super().fit(x, *args, **kwargs)
         handled = getattr(self, "_advzoo_diverged", False)  # a DivergenceGuard restored a checkpoint
         if guard.stopped_at is not None and not handled:
-            epoch, batch, losses = guard.stopped_at
-            raise FloatingPointError(
-                f"{type(self).__name__}.fit stopped: batch {batch} of epoch {epoch + 1} gave a "
-                f"non-finite {', '.join(losses)} (NaN/inf in that batch's data, or a diverged "
-                "game). No update with a non-finite loss or gradient was applied: every "
-                "player's weights and optimizer state are those of its last finite update, and "
-                "no later batch ran. Check the data (advzoo.data.to_float scales uint8 images) "
-                "or lower the learning rates.")
+            raise fit_stopped_error(self, *guard.stopped_at)
         self.finalize_averages()
         return history
 

@@ -4,7 +4,25 @@ import keras
 from keras import layers
 
 from advzoo.saving import PresetMixin
-from advzoo.utils.inputs import model_images
+from advzoo.games.base import NonFiniteLossStop
+from advzoo.utils.inputs import check_fit_arrays, model_images
+
+
+class _RestoringNonFiniteStop(NonFiniteLossStop):
+    """`NonFiniteLossStop` that also puts back the weights and optimizer state
+    of the start of the offending batch."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._state = [v.numpy() for v in self._variables()]
+
+    def _variables(self):
+        return list(self.model.weights) + list(self.model.optimizer.variables)
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.stopped_at is not None:
+            for variable, value in zip(self._variables(), self._state):
+                variable.assign(value)
 
 
 @keras.saving.register_keras_serializable(package="advzoo")
@@ -59,6 +77,21 @@ class FeatureClassifier(PresetMixin, keras.Model):
         """Penultimate-layer features of float images in [-1, 1], as numpy."""
         return self.backbone.predict(model_images(self, x, "features"), batch_size=batch_size,
                                      verbose=0)
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after the input checks of the game base; a batch
+        with a non-finite loss stops it, with the weights and optimizer state
+        of before that batch (a plain classifier has no per-player guard, so
+        a callback keeps a copy of the state at the start of each batch)."""
+        from advzoo.games.base import fit_stopped_error
+
+        check_fit_arrays(self, x, f"{type(self).__name__}.fit")
+        guard = _RestoringNonFiniteStop()
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
+        history = super().fit(x, *args, **kwargs)
+        if guard.stopped_at is not None:
+            raise fit_stopped_error(self, *guard.stopped_at)
+        return history
 
     def predict(self, x, *args, **kwargs):
         """Class probabilities of float images in [-1, 1] (`keras.Model.predict`,
