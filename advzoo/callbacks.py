@@ -10,13 +10,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from advzoo.utils.files import atomic_write_text as _atomic_write_text
 from advzoo.utils.images import make_grid, save_grid
 
 
-def _atomic_write_text(path, text):
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):

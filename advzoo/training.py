@@ -17,6 +17,7 @@ from advzoo.recipes import (RecipeError, attach, read_recipe, recipe_differences
                             validate_recipe)
 from advzoo.recipe_schema import validate_for_family
 from advzoo.registry import get_family, get_recipe
+from advzoo.utils.files import atomic_write_text
 from advzoo.utils.images import plot_history
 
 
@@ -116,7 +117,7 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
         raise FileNotFoundError(f"--resume: no checkpoint found in {checkpoint.directory}.")
     changes = _check_resumed_recipe(run_dir, recipe, allow_recipe_change) if resume else {}
     run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(run_dir / "recipe.json", json.dumps(recipe, indent=1))
+    atomic_write_text(run_dir / "recipe.json", json.dumps(recipe, indent=1))
 
     keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
     model = build_model(recipe, strategy)
@@ -165,7 +166,7 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     tmp = run_dir / "final.tmp.weights.h5"  # renamed into place: never a partial file
     model.save_weights(tmp)
     os.replace(tmp, run_dir / "final.weights.h5")
-    _atomic_write(run_dir / "summary.json", json.dumps(summary, indent=1))
+    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=1))
     if export:
         summary["metrics"] = family.evaluate(model, recipe)
         summary["exported_to"] = str(export_preset(model, recipe, summary["metrics"], summary,
@@ -179,12 +180,6 @@ def export_preset(model, recipe, metrics, summary, root=None):
     bare = None if presets.optimizer_state_published(recipe) else \
         get_family(recipe["family"]).build(recipe)
     return presets.export_preset(model, recipe, metrics, summary, root=root, bare=bare)
-
-
-def _atomic_write(path, text):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _keep_logged_epochs(path, epochs):
@@ -228,7 +223,7 @@ def _record_changes(run_dir, changes, epoch):
     history = json.loads(path.read_text()) if path.exists() else []
     history.append({"from_epoch": epoch,
                     "changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()}})
-    _atomic_write(path, json.dumps(history, indent=1, default=str))
+    atomic_write_text(path, json.dumps(history, indent=1, default=str))
 
 
 def _optimizers(model):
