@@ -1,15 +1,126 @@
-"""Resolving `strategy=` arguments to `tf.distribute` strategies."""
+"""`strategy=` arguments, `TF_CONFIG`, and what a game needs to be exact
+under `tf.distribute`: replica sums, shared random draws, and who writes files.
+
+advzoo runs on TensorFlow's own engines: `"mirrored"` is
+`tf.distribute.MirroredStrategy` (the GPUs of one host), `"multi_worker"` is
+`tf.distribute.MultiWorkerMirroredStrategy` configured by the standard
+`TF_CONFIG` variable (one process per host, see docs/guides/scaling_out.md),
+`"tpu"` is `tf.distribute.TPUStrategy` through `TPUClusterResolver`.
+"""
+
+import hashlib
+import json
+import os
 
 import tensorflow as tf
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+PEER_TIMEOUT_ENV = "ADVZOO_PEER_TIMEOUT"
+DEFAULT_PEER_TIMEOUT = 300  # seconds a worker waits for its peers at start-up
+
+_EXAMPLE = ('{"cluster": {"worker": ["host0:12345", "host1:12345"]}, '
+            '"task": {"type": "worker", "index": 0}}')
+
+
+class ClusterConfigError(ValueError):
+    """`TF_CONFIG` (or the cluster it describes) cannot be used."""
+
+
+def read_tf_config(environ=None):
+    """Parses and checks `TF_CONFIG`; returns the dict, or None when unset.
+
+    Raises:
+        ClusterConfigError: bad JSON, no `cluster` or `task`, a task type the
+            cluster lacks, or a task index out of range - each naming what
+            was wrong and showing a valid example.
+    """
+    raw = (os.environ if environ is None else environ).get("TF_CONFIG")
+    if raw is None or not raw.strip():
+        return None
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ClusterConfigError(f"TF_CONFIG is not valid JSON ({e.msg} at character {e.pos}). "
+                                 f"Expected for example: {_EXAMPLE}") from None
+    if not isinstance(config, dict):
+        raise ClusterConfigError(f"TF_CONFIG must be a JSON object, got {type(config).__name__}. "
+                                 f"Expected for example: {_EXAMPLE}")
+    cluster, task = config.get("cluster"), config.get("task")
+    if not isinstance(cluster, dict) or not cluster:
+        raise ClusterConfigError("TF_CONFIG has no \"cluster\" (a map from job name to a list of "
+                                 f"host:port addresses). Expected for example: {_EXAMPLE}")
+    for job, addresses in cluster.items():
+        if not isinstance(addresses, list) or not addresses or not all(
+                isinstance(a, str) and ":" in a for a in addresses):
+            raise ClusterConfigError(f"TF_CONFIG cluster[{job!r}] must be a non-empty list of "
+                                     f"\"host:port\" strings, got {addresses!r}.")
+    if not isinstance(task, dict) or "type" not in task or "index" not in task:
+        raise ClusterConfigError("TF_CONFIG has no \"task\" with a \"type\" and an \"index\" "
+                                 f"(which of the cluster's processes this is), got {task!r}. "
+                                 f"Expected for example: {_EXAMPLE}")
+    if task["type"] not in cluster:
+        raise ClusterConfigError(f"TF_CONFIG task type {task['type']!r} is not a job of the "
+                                 f"cluster, which has {sorted(cluster)}.")
+    n = len(cluster[task["type"]])
+    index = task["index"]
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
+        raise ClusterConfigError(f"TF_CONFIG task index {index!r} is out of range: job "
+                                 f"{task['type']!r} has {n} address(es), so the index must be "
+                                 f"0..{n - 1}.")
+    return config
+
+
+def peer_timeout():
+    """Seconds a worker waits for its peers (`ADVZOO_PEER_TIMEOUT`, default 300)."""
+    value = os.environ.get(PEER_TIMEOUT_ENV, str(DEFAULT_PEER_TIMEOUT))
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if seconds <= 0:
+        raise ClusterConfigError(f"{PEER_TIMEOUT_ENV} must be a positive number of seconds, "
+                                 f"got {value!r}.")
+    return seconds
+
+
+def _multi_worker():
+    config = read_tf_config()
+    if config is not None:
+        from advzoo.compat import configure_coordination
+
+        # Before the strategy exists, so that a worker whose peers never come
+        # up fails after `peer_timeout()` instead of waiting forever.
+        configure_coordination(config["cluster"], peer_timeout())
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except (tf.errors.DeadlineExceededError, tf.errors.UnavailableError) as e:
+        task = config["task"] if config else {"type": "worker", "index": 0}
+        who = f"{task['type']} {task['index']}"
+        raise ClusterConfigError(
+            f"multi_worker: {who} could not reach its peers "
+            f"within {peer_timeout():.0f} s ({type(e).__name__}). Start every process of "
+            f"TF_CONFIG's cluster {config and config['cluster']}, check that the addresses and "
+            f"ports are reachable from this host, or raise {PEER_TIMEOUT_ENV}.") from None
 
 
 def get_strategy(strategy=None):
     """Returns a `tf.distribute.Strategy`.
 
     Args:
-        strategy: None or `"default"` (the current/default strategy),
-            `"mirrored"` (`tf.distribute.MirroredStrategy` over all local GPUs, or
-            the CPU when there is none), or a `tf.distribute.Strategy` instance.
+        strategy: None or `"default"` (the current/default strategy);
+            `"mirrored"` (`tf.distribute.MirroredStrategy` over all local GPUs,
+            or the CPU when there is none); `"multi_worker"`
+            (`tf.distribute.MultiWorkerMirroredStrategy` over the cluster that
+            `TF_CONFIG` describes; without `TF_CONFIG`, one worker); `"tpu"`
+            (`tf.distribute.TPUStrategy`); or a `tf.distribute.Strategy`.
+
+    Raises:
+        ClusterConfigError: malformed `TF_CONFIG`, or peers that cannot be
+            reached within `ADVZOO_PEER_TIMEOUT` seconds.
+
+    Example:
+    >>> # on each host, with TF_CONFIG naming the cluster and this task:
+    >>> model = advzoo.load("dcgan_fashion_mnist", strategy="multi_worker")
     """
     if strategy is None or strategy == "default":
         return tf.distribute.get_strategy()
@@ -17,8 +128,79 @@ def get_strategy(strategy=None):
         return strategy
     if strategy == "mirrored":
         return tf.distribute.MirroredStrategy()
-    raise ValueError(f"strategy must be None, 'default', 'mirrored' or a "
+    if strategy == "multi_worker":
+        return _multi_worker()
+    if strategy == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"strategy must be None, one of {', '.join(map(repr, STRATEGIES))} or a "
                      f"tf.distribute.Strategy, got {strategy!r}.")
+
+
+def is_multi_worker(strategy):
+    return bool(getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)())
+
+
+def is_chief(strategy=None):
+    """True for the process that writes files: the only process, or the
+    chief of a multi-worker cluster (task type `chief`, or worker 0 when the
+    cluster has no chief)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    if not is_multi_worker(strategy):
+        return True
+    resolver = strategy.cluster_resolver
+    task_type, task_id = resolver.task_type, resolver.task_id
+    if task_type == "chief":
+        return True
+    return task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().jobs
+
+
+def task_name(strategy=None):
+    """`"chief"`, `"worker 1"`, ... (for messages); `"local"` on one process."""
+    strategy = strategy or tf.distribute.get_strategy()
+    if not is_multi_worker(strategy):
+        return "local"
+    r = strategy.cluster_resolver
+    return f"{r.task_type} {r.task_id}"
+
+
+def check_global_batch(strategy, batch_size, what="the recipe's train.batch_size"):
+    """Refuses a global batch that the replicas cannot split evenly."""
+    n = strategy.num_replicas_in_sync
+    if batch_size % n:
+        lower, upper = batch_size // n * n, (batch_size // n + 1) * n
+        raise ValueError(f"{what} is {batch_size}, which does not divide by the "
+                         f"{n} replicas in sync: every replica must get the same share of the "
+                         f"global batch. Use a multiple of {n}, e.g. {lower or upper} or {upper}.")
+
+
+def fingerprint(obj):
+    """sha256 of `obj`'s canonical JSON (sorted keys)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_same_on_every_worker(strategy, value, what):
+    """Raises on every worker unless all workers hold the same `value` (a
+    JSON-able object, e.g. the recipe): compared through one all-reduce of its
+    sha256, so workers started with different recipes stop before training."""
+    if not is_multi_worker(strategy):
+        return
+    digest = fingerprint(value)
+    bytes_ = tf.constant(list(bytes.fromhex(digest)), tf.float64)
+    n = strategy.num_replicas_in_sync
+
+    def moments():  # the mean over replicas of the digest's bytes and of their squares
+        return tf.stack([bytes_ / n, bytes_ ** 2 / n])
+
+    summed = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(moments), axis=None)
+    mean, mean_sq = summed[0].numpy(), summed[1].numpy()
+    if float(abs(mean_sq - mean ** 2).max()) > 1e-6:
+        raise ClusterConfigError(
+            f"the workers were started with different {what}: this one ({task_name(strategy)}) "
+            f"has sha256 {digest[:12]}..., others differ. Start every worker with the same "
+            f"{what} (compare `sha256sum` of the recipe file on each host).")
 
 
 def replica_sum(x):
@@ -29,3 +211,21 @@ def replica_sum(x):
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return x
     return ctx.all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+def replica_draw(draw, n):
+    """This replica's share of one random draw over the global batch.
+
+    `draw(m)` returns `m` random rows (or a tuple of such tensors) from a seed that is the same on every
+    replica (a mirrored `keras.random.SeedGenerator`). Each replica draws the
+    rows of all `r` replicas (`draw(n * r)`) and keeps its own slice: replicas
+    (and workers) never share latents, and the global batch sees exactly the
+    draws of a single-device run with the same seed, so distributed training
+    reproduces it. On one device this is `draw(n)`.
+    """
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return draw(n)
+    full = draw(n * ctx.num_replicas_in_sync)
+    start = ctx.replica_id_in_sync_group * n
+    return tf.nest.map_structure(lambda t: None if t is None else t[start:start + n], full)

@@ -17,7 +17,7 @@ import warnings
 import keras
 import numpy as np
 import tensorflow as tf
-from advzoo.compat import StatelessScope
+from advzoo.compat import MultiWorkerBuild, StatelessScope
 from advzoo.compat import scale_loss_for_distribution, unscale_loss_for_distribution
 
 from advzoo.games.rules import get_update_rule, serialize_rule
@@ -93,7 +93,7 @@ class Player:
         return [v for layer in self.layers for v in layer.trainable_variables]
 
 
-class AdversarialGame(PresetMixin, keras.Model):
+class AdversarialGame(MultiWorkerBuild, PresetMixin, keras.Model):
     """Base class for models trained as a game between players.
 
     Subclasses implement `players()` and may override `prepare_batch(data)`

@@ -7,6 +7,8 @@ All return *per-example* values; reduce them with
 import keras
 import tensorflow as tf
 
+from advzoo.distribute import replica_draw
+
 
 def _input_gradients(critic, x, training):
     with tf.GradientTape() as tape:
@@ -22,11 +24,15 @@ def gradient_penalty(critic, real, fake, one_sided=False, training=True, seed=No
 
     Args:
         one_sided: penalise only norms above 1 (`max(0, ||g|| - 1)^2`).
-        seed: a `keras.random.SeedGenerator` (or int) for the interpolation.
+        seed: a `keras.random.SeedGenerator` (or int) for the interpolation;
+            under `tf.distribute` each replica takes its slice of one
+            global-batch draw (`advzoo.distribute.replica_draw`).
     """
-    n = tf.shape(real)[0]
-    eps = keras.random.uniform(tf.stack([n] + [1] * (len(real.shape) - 1)), seed=seed,
-                               dtype=real.dtype)
+    # one draw over the global batch, sliced per replica: distributed runs
+    # interpolate exactly where a single-device run with the same seed does
+    eps = replica_draw(lambda m: keras.random.uniform(
+        tf.stack([m] + [1] * (len(real.shape) - 1)), seed=seed, dtype=real.dtype),
+        tf.shape(real)[0])
     x_hat = eps * real + (1.0 - eps) * tf.stop_gradient(fake)
     norm = tf.sqrt(tf.reduce_sum(tf.square(_input_gradients(critic, x_hat, training)), 1) + 1e-12)
     excess = tf.nn.relu(norm - 1.0) if one_sided else norm - 1.0

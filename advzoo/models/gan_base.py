@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from advzoo.distribute import replica_draw
 from advzoo.games import AdversarialGame, Player
 from advzoo.utils.inputs import positive_count
 
@@ -38,7 +39,11 @@ class GANBase(AdversarialGame):
         return self.generator(z, training=training)
 
     def sample_latent(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        """`batch_size` Gaussian latents; under `tf.distribute` this replica's
+        slice of one draw over the global batch, so workers never share
+        latents and distributed training reproduces single-device training."""
+        return replica_draw(lambda n: keras.random.normal((n, self.latent_dim),
+                                                          seed=self.seed_generator), batch_size)
 
     def prepare_batch(self, data):
         z = None

@@ -5,7 +5,9 @@ import math
 import keras
 import numpy as np
 from keras import ops
+
 from advzoo.compat import scale_loss_for_distribution
+from advzoo.distribute import replica_draw
 from advzoo.utils.inputs import check_images, positive_count
 
 from advzoo.games import AdversarialGame, Player
@@ -113,7 +115,11 @@ class AdversarialAutoencoder(AdversarialGame):
         return keras.losses.MeanSquaredError()(x, recon)
 
     def sample_prior(self, n):
-        """Samples `(y or None, z)` from the priors (in a compiled step)."""
+        """Samples `(y or None, z)` from the priors (in a compiled step); under
+        `tf.distribute` this replica's slice of one global-batch draw."""
+        return replica_draw(self._draw_prior, n)
+
+    def _draw_prior(self, n):
         z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator) * self.prior_std
         if self.prior == "mixture":
             k = keras.random.randint((n,), 0, 10, seed=self.seed_generator)

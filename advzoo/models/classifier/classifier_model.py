@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from advzoo.compat import MultiWorkerBuild
 from advzoo.saving import PresetMixin
 from advzoo.games.base import NonFiniteLossStop
 from advzoo.utils.inputs import check_fit_arrays, model_images
@@ -26,7 +27,7 @@ class _RestoringNonFiniteStop(NonFiniteLossStop):
 
 
 @keras.saving.register_keras_serializable(package="advzoo")
-class FeatureClassifier(PresetMixin, keras.Model):
+class FeatureClassifier(MultiWorkerBuild, PresetMixin, keras.Model):
     """Conv classifier with an explicit feature extractor.
 
     `call(x)` returns class probabilities; `features(x)` returns the penultimate
