@@ -17,27 +17,46 @@ from advzoo.utils.images import make_grid, save_grid
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves weights *and optimizer state* at the end of every epoch, as one unit.
+    """Saves weights *and optimizer state* at the end of every epoch (and,
+    with `save_freq`, every `save_freq` steps), as one unit.
 
-    Each epoch's weights go to a new file (`epoch_XXX.weights.h5`); then
+    Each save goes to a new file (`epoch_XXX[_step_YYYYY].weights.h5`); then
     `state.json`, which names that file, is replaced atomically; only then
     are older weights files deleted. Whatever moment an interruption (even
-    kill -9) hits, `state.json` names a complete weights file of the epoch it
-    records, so a resumed run loses at most the epoch in progress and never
-    trains one twice.
+    kill -9) hits, `state.json` names a complete weights file of the epoch
+    (and step) it records, so a resumed run loses at most the epoch in
+    progress (or the last `save_freq` steps) and never trains an epoch twice.
+    A run resumed from a step checkpoint restarts that epoch's data from its
+    first batch, with the weights and optimizer state of that step.
+
+    Why not `keras.callbacks.BackupAndRestore`: it overwrites
+    `latest.weights.h5` in place and writes its epoch/batch record after it,
+    so a kill -9 inside a save leaves a torn file or a record that names the
+    wrong epoch; it writes from every worker of a cluster into the same
+    directory; and it keeps no training time for the manifest. It remains
+    the right tool for a user's own `model.fit` loop, and works with
+    advzoo's models (`tests/test_fault_tolerance.py`).
 
     Args:
         directory: where the weights files and `state.json` are kept.
+        save_freq: also save every `save_freq` training steps (None: epoch
+            ends only).
     """
 
     LEGACY_WEIGHTS = "model.weights.h5"  # checkpoints written before state.json named its file
 
-    def __init__(self, directory):
+    def __init__(self, directory, save_freq=None):
         super().__init__()
+        if save_freq is not None and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                      or save_freq < 1):
+            raise ValueError(f"save_freq must be a positive number of steps or None (epoch "
+                             f"ends only), got {save_freq!r}.")
         self.directory = Path(directory)
+        self.save_freq = save_freq
         self.state_path = self.directory / "state.json"
         self.state = {"epoch": 0, "train_seconds": 0.0}
         self._epoch_start = None
+        self._epoch = 0
 
     def _read_state(self):
         return json.loads(self.state_path.read_text())
@@ -54,7 +73,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
         return self.state_path.exists() and self.weights_path.exists()
 
     def restore(self, model):
-        """Loads the last checkpoint into `model`; returns the epoch to resume at."""
+        """Loads the last checkpoint into `model`; returns the epoch to resume at
+        (an epoch saved mid-way, `state["step"] > 0`, is trained again from
+        its first batch, starting from the saved step's weights)."""
         from advzoo.presets import load_weights
 
         self.state = self._read_state()
@@ -63,22 +84,32 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.time()
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq and (batch + 1) % self.save_freq == 0:
+            self._save(self._epoch, batch + 1, logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._save(epoch + 1, 0, logs)
+
+    def _save(self, epoch, step, logs):
         if getattr(self.model, "stop_training", False) and getattr(self.model, "_advzoo_diverged", False):
             return  # never overwrite the last good checkpoint with diverged weights
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"epoch_{epoch + 1:03d}.weights.h5"
-        tmp = self.directory / f"epoch_{epoch + 1:03d}.tmp.weights.h5"
+        name = f"epoch_{epoch:03d}" + (f"_step_{step:05d}" if step else "")
+        tmp = self.directory / f"{name}.tmp.weights.h5"
         self.model.save_weights(tmp)
-        os.replace(tmp, self.directory / name)  # complete, but not yet the checkpoint
-        self.state["epoch"] = epoch + 1
-        self.state["weights"] = name
-        self.state["train_seconds"] = self.state.get("train_seconds", 0.0) + (time.time() - self._epoch_start)
-        self.state["logs"] = {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
+        os.replace(tmp, self.directory / f"{name}.weights.h5")  # complete, not yet the checkpoint
+        now = time.time()
+        self.state["epoch"], self.state["step"] = epoch, step
+        self.state["weights"] = f"{name}.weights.h5"
+        self.state["train_seconds"] = self.state.get("train_seconds", 0.0) + (now - self._epoch_start)
+        self._epoch_start = now
+        self.state["logs"] = {k: float(np.asarray(v).mean()) for k, v in (logs or {}).items()}
         _atomic_write_text(self.state_path, json.dumps(self.state, indent=1))  # the commit
         for old in self.directory.glob("*.weights.h5"):
-            if old.name != name:
+            if old.name != self.state["weights"]:
                 old.unlink(missing_ok=True)
 
 

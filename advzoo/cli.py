@@ -60,14 +60,19 @@ def cmd_train(args):
     _quiet_tensorflow()
     from advzoo.training import train
 
-    model, run_dir, summary = train(args.config, run_dir=args.run_dir, resume=args.resume,
+    if args.resume and args.auto_resume:
+        raise ValueError("--resume and --auto-resume exclude each other: --resume requires a "
+                         "checkpoint, --auto-resume uses one if there is one.")
+    model, run_dir, summary = train(args.config, run_dir=args.run_dir,
+                                    resume="auto" if args.auto_resume else args.resume,
+                                    save_freq=args.save_freq,
                                     overwrite=args.overwrite, epochs=args.epochs,
                                     strategy=args.strategy,
                                     max_steps_per_epoch=args.max_steps_per_epoch,
                                     export=args.export, export_dir=args.export_dir,
                                     allow_recipe_change=args.allow_recipe_change)
     print(f"trained {summary['epochs']} epochs in {summary['train_seconds']} s; run in {run_dir}")
-    if args.export:
+    if args.export and "exported_to" in summary:  # the chief exports; other workers do not
         print(f"exported to {summary['exported_to']}:")
         _print_metrics(summary["metrics"])
 
@@ -139,24 +144,16 @@ def cmd_download(args):
 
 def cmd_tune(args):
     _quiet_tensorflow()
-    import keras_tuner as kt
+    from advzoo.tuning import search
 
-    from advzoo.registry import get_family
-    from advzoo.training import resolve_recipe
-    from advzoo.tuning import hypermodel_for
-
-    recipe = resolve_recipe(args.config)
-    dataset, _ = get_family(recipe["family"]).train_data(recipe)
-    hypermodel = hypermodel_for(recipe, steps_per_epoch=args.steps_per_epoch,
-                                n_eval_samples=args.n_eval_samples)
-    tuner = kt.RandomSearch(hypermodel, objective=hypermodel.objective,
-                            max_trials=args.max_trials, seed=args.seed,
-                            directory=args.directory, project_name=recipe["name"],
-                            overwrite=not args.resume)
-    tuner.search(dataset.take(args.steps_per_epoch), epochs=args.epochs, verbose=2)
-    tuner.results_summary(num_trials=args.max_trials)
-    best = tuner.get_best_hyperparameters(1)[0].values
-    print("best hyperparameters:", json.dumps(best))
+    role, best = search(args.config, max_trials=args.max_trials, epochs=args.epochs,
+                        steps_per_epoch=args.steps_per_epoch, n_eval_samples=args.n_eval_samples,
+                        seed=args.seed, directory=args.directory, resume=args.resume,
+                        distributed=args.distributed, strategy=args.strategy)
+    if best is None:
+        print(f"{role}: no trials left; the chief reports the best hyperparameters")
+    else:
+        print("best hyperparameters:", json.dumps(best))
 
 
 def build_parser():
@@ -177,12 +174,18 @@ def build_parser():
     p.add_argument("config", help="a registered name or a path to a recipe .yaml")
     p.add_argument("--run-dir", help="checkpoints, logs and grids (default runs/<name>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--auto-resume", action="store_true",
+                   help="continue if the run has a checkpoint, else start afresh (restarted "
+                        "cluster jobs)")
+    p.add_argument("--save-freq", type=int,
+                   help="also checkpoint every N steps (default: epoch ends only)")
     p.add_argument("--overwrite", action="store_true", help="discard an earlier run's checkpoint")
     p.add_argument("--allow-recipe-change", action="store_true",
                    help="with --resume: continue under an edited recipe (recorded in the run)")
     p.add_argument("--epochs", type=int, help="override the recipe's epochs")
     p.add_argument("--max-steps-per-epoch", type=int, help="cap steps (smoke runs)")
-    p.add_argument("--strategy", choices=["default", "mirrored"], default=None)
+    p.add_argument("--strategy", choices=["default", "mirrored", "multi_worker", "tpu"],
+                   default=None, help="multi_worker reads TF_CONFIG (docs/guides/scaling_out.md)")
     p.add_argument("--export", action="store_true",
                    help="evaluate and write the preset directory + manifest entry")
     p.add_argument("--export-dir", help="weights directory (default: the checkout's weights/)")
@@ -218,6 +221,11 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--directory", default="runs/tune")
     p.add_argument("--resume", action="store_true", help="continue an earlier search")
+    p.add_argument("--distributed", action="store_true",
+                   help="join a keras-tuner cluster as chief or worker (KERASTUNER_TUNER_ID, "
+                        "KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT)")
+    p.add_argument("--strategy", choices=["default", "mirrored"], default=None,
+                   help="tf.distribute strategy inside each trial")
     p.set_defaults(func=cmd_tune)
     return parser
 

@@ -18,8 +18,9 @@
   3's TensorFlow trainer averages the first distributed batch with
   `strategy.reduce(MEAN, ...)` to learn its shapes; under
   `MultiWorkerMirroredStrategy` that reduce rejects the per-replica batch,
-  so `fit` cannot start. The mixin hands Keras this worker's first local
-  batch instead (only its shapes are used). And Keras reduces every logged
+  so `fit` cannot start. The mixin hands Keras the dataset's element spec
+  instead (only shapes and dtypes are used; drawing a batch would also shift
+  the shuffle order of every epoch). And Keras reduces every logged
   value of a multi-worker step with `strategy.reduce(MEAN, v, axis=0)`,
   which rejects the scalars a `train_step` returns; under that strategy
   the mixin's step functions log each scalar as a 1-vector, which the
@@ -60,20 +61,17 @@ class MultiWorkerBuild:
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         import tensorflow as tf
-        from keras import tree
 
         strategy = getattr(self, "_distribute_strategy", None)
-        if strategy is None or iterator is None or not isinstance(
+        adapter = getattr(iterator, "data_adapter", None)
+        if strategy is None or adapter is None or not isinstance(
                 strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-        for _, _, it in iterator:
-            batch = next(it)
-            data_batch = tree.map_structure(
-                lambda x: strategy.experimental_local_results(x)[0]
-                if isinstance(x, tf.distribute.DistributedValues) else x, batch)
-            break
+        # the dataset's element spec (shapes and dtypes are all the build
+        # reads), not a batch: drawing one would open an extra iterator and
+        # move every reshuffled epoch's order away from a single process's
         with strategy.scope():
-            self._symbolic_build(data_batch=data_batch)
+            self._symbolic_build(data_batch=adapter.get_tf_dataset().element_spec)
 
     def make_train_function(self, force=False):
         _log_vectors(self, "train_step")

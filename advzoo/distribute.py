@@ -17,6 +17,8 @@ import tensorflow as tf
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PEER_TIMEOUT_ENV = "ADVZOO_PEER_TIMEOUT"
 DEFAULT_PEER_TIMEOUT = 300  # seconds a worker waits for its peers at start-up
+HEARTBEAT_TIMEOUT_ENV = "ADVZOO_HEARTBEAT_TIMEOUT"
+DEFAULT_HEARTBEAT_TIMEOUT = 30  # seconds without a peer's heartbeat before the job fails
 
 _EXAMPLE = ('{"cluster": {"worker": ["host0:12345", "host1:12345"]}, '
             '"task": {"type": "worker", "index": 0}}')
@@ -70,17 +72,27 @@ def read_tf_config(environ=None):
     return config
 
 
-def peer_timeout():
-    """Seconds a worker waits for its peers (`ADVZOO_PEER_TIMEOUT`, default 300)."""
-    value = os.environ.get(PEER_TIMEOUT_ENV, str(DEFAULT_PEER_TIMEOUT))
+def _seconds(env, default):
+    value = os.environ.get(env, str(default))
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1
     if seconds <= 0:
-        raise ClusterConfigError(f"{PEER_TIMEOUT_ENV} must be a positive number of seconds, "
-                                 f"got {value!r}.")
+        raise ClusterConfigError(f"{env} must be a positive number of seconds, got {value!r}.")
     return seconds
+
+
+def peer_timeout():
+    """Seconds a worker waits for its peers (`ADVZOO_PEER_TIMEOUT`, default 300)."""
+    return _seconds(PEER_TIMEOUT_ENV, DEFAULT_PEER_TIMEOUT)
+
+
+def heartbeat_timeout():
+    """Seconds without a peer's heartbeat before every worker fails
+    (`ADVZOO_HEARTBEAT_TIMEOUT`, default 30): a dead worker stops the job
+    instead of leaving the others waiting in a collective."""
+    return _seconds(HEARTBEAT_TIMEOUT_ENV, DEFAULT_HEARTBEAT_TIMEOUT)
 
 
 def _multi_worker():
@@ -90,7 +102,7 @@ def _multi_worker():
 
         # Before the strategy exists, so that a worker whose peers never come
         # up fails after `peer_timeout()` instead of waiting forever.
-        configure_coordination(config["cluster"], peer_timeout())
+        configure_coordination(config["cluster"], peer_timeout(), heartbeat_timeout())
     try:
         return tf.distribute.MultiWorkerMirroredStrategy()
     except (tf.errors.DeadlineExceededError, tf.errors.UnavailableError) as e:
@@ -201,6 +213,23 @@ def check_same_on_every_worker(strategy, value, what):
             f"the workers were started with different {what}: this one ({task_name(strategy)}) "
             f"has sha256 {digest[:12]}..., others differ. Start every worker with the same "
             f"{what} (compare `sha256sum` of the recipe file on each host).")
+
+
+def shard_by_data(dataset):
+    """`dataset` with the auto-shard policy set explicitly to `DATA`.
+
+    advzoo's training data are in-memory arrays (one source, no files to
+    split), so every worker runs the whole input pipeline and keeps its own
+    share of each global batch: the global batch is the recipe's batch and
+    holds exactly the examples a single-process run would see. (Pipelines
+    that read many files, e.g. TFDS ImageNet, use `FILE` instead: see
+    `advzoo.data.imagenet`.) Anything but a `tf.data.Dataset` passes through.
+    """
+    if not isinstance(dataset, tf.data.Dataset):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def replica_sum(x):

@@ -5,13 +5,16 @@ here; the CLI only parses arguments."""
 import csv
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import keras
 
 from advzoo.callbacks import DivergenceGuard, EpochCheckpoint, SampleGrid
-from advzoo.distribute import get_strategy
+from advzoo.distribute import (check_global_batch, check_same_on_every_worker, get_strategy,
+                               is_chief, shard_by_data, task_name)
 from advzoo import presets
 from advzoo.recipes import (RecipeError, attach, read_recipe, recipe_differences,
                             validate_recipe)
@@ -73,17 +76,23 @@ def resolve_recipe(recipe):
 
 def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, strategy=None,
           verbose="auto", max_steps_per_epoch=None, export=False, export_dir=None,
-          allow_recipe_change=False):
+          allow_recipe_change=False, save_freq=None):
     """Trains a preset from its recipe, and optionally exports it.
 
     Args:
         recipe: a registered name, a path to a recipe YAML file, or a recipe dict.
         run_dir: where checkpoints, logs, grids and the final weights go
-            (default `runs/<name>`).
-        resume: continue from the last epoch checkpoint in `run_dir`.
+            (default `runs/<name>`). On a multi-worker cluster only the chief
+            writes here (the other workers write to temporary directories they
+            delete), and every worker resumes from the checkpoint here, so it
+            must be storage every worker reads (see docs/guides/scaling_out.md).
+        resume: continue from the last checkpoint in `run_dir`; `"auto"`:
+            continue if there is one, else start afresh (what restarted
+            cluster jobs want).
         overwrite: discard an existing checkpoint and start afresh.
         epochs: override the recipe's epoch count.
-        strategy: see `advzoo.distribute.get_strategy`.
+        strategy: see `advzoo.distribute.get_strategy` (`"multi_worker"`
+            reads `TF_CONFIG`).
         verbose: Keras progress-bar verbosity.
         max_steps_per_epoch: cap steps per epoch (quick smoke runs).
         export: evaluate the trained model and write its preset directory and
@@ -96,6 +105,9 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
             learning rates replace the checkpoint's -- and recorded in
             `recipe_changes.json`); without it such a resume is refused,
             naming the differing keys.
+        save_freq: also checkpoint every `save_freq` steps inside an epoch
+            (default: at the end of each epoch only); a resumed run then
+            loses at most `save_freq` steps (default `train.save_freq`).
 
     Returns:
         `(model, run_dir, summary)` where summary has `epochs`, `train_seconds`
@@ -105,34 +117,73 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     if export and (epochs or max_steps_per_epoch):
         raise ValueError("export refuses runs that override the recipe (--epochs, "
                          "--max-steps-per-epoch): the manifest must describe exactly the recipe.")
-    family = get_family(recipe["family"])
+    if resume not in (True, False, "auto"):
+        raise ValueError(f"resume must be True, False or 'auto', got {resume!r}.")
+    strategy = get_strategy(strategy)
+    check_global_batch(strategy, int(recipe["train"].get("batch_size", 64)))
+    check_same_on_every_worker(strategy, recipe, "recipe")
     run_dir = Path(run_dir or Path("runs") / recipe["name"])
-    checkpoint = EpochCheckpoint(run_dir / "checkpoint")
-    if checkpoint.exists() and not (resume or overwrite):
+    if is_chief(strategy):
+        return _train(recipe, run_dir, run_dir, strategy, resume, overwrite, epochs, verbose,
+                      max_steps_per_epoch, export, export_dir, allow_recipe_change, save_freq)
+    # another worker: the same computation (every step and every evaluation
+    # takes part in collectives), its files in a scratch directory it deletes
+    scratch = Path(tempfile.mkdtemp(prefix=f"advzoo-{task_name(strategy).replace(' ', '')}-"))
+    try:
+        model, _, summary = _train(recipe, run_dir, scratch, strategy, resume, overwrite, epochs,
+                                   verbose, max_steps_per_epoch, export,
+                                   scratch / "export", allow_recipe_change, save_freq)
+        summary.pop("exported_to", None)
+        return model, run_dir, summary
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train(recipe, run_dir, write_dir, strategy, resume, overwrite, epochs, verbose,
+           max_steps_per_epoch, export, export_dir, allow_recipe_change, save_freq):
+    """`train`'s body: restores from `run_dir`, writes to `write_dir` (the
+    same directory except on a cluster's non-chief workers)."""
+    family = get_family(recipe["family"])
+    saved = EpochCheckpoint(run_dir / "checkpoint")  # the checkpoint every worker resumes from
+    if resume == "auto":
+        resume = saved.exists()
+    if saved.exists() and not (resume or overwrite):
         raise FileExistsError(
             f"{run_dir} holds a checkpoint of an earlier run (epoch "
-            f"{json.loads(checkpoint.state_path.read_text())['epoch']}). Pass resume=True "
+            f"{json.loads(saved.state_path.read_text())['epoch']}). Pass resume=True "
             "(`--resume`) to continue it or overwrite=True (`--overwrite`) to start afresh.")
-    if resume and not checkpoint.exists():
-        raise FileNotFoundError(f"--resume: no checkpoint found in {checkpoint.directory}.")
+    if resume and not saved.exists():
+        raise FileNotFoundError(f"--resume: no checkpoint found in {saved.directory}.")
     changes = _check_resumed_recipe(run_dir, recipe, allow_recipe_change) if resume else {}
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "recipe.json", json.dumps(recipe, indent=1))
+    save_freq = save_freq or recipe["train"].get("save_freq")
+    checkpoint = EpochCheckpoint(write_dir / "checkpoint", save_freq=save_freq)
+    write_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(write_dir / "recipe.json", json.dumps(recipe, indent=1))
 
     keras.utils.set_random_seed(int(recipe["train"].get("seed", 0)))
     model = build_model(recipe, strategy)
     if resume:  # the checkpoint's weights and optimizer moments, the recipe's learning rates
-        initial_epoch = keeping_learning_rates(model, lambda: checkpoint.restore(model))
-        _keep_logged_epochs(run_dir / "log.csv", initial_epoch)
-        if changes:
-            _record_changes(run_dir, changes, initial_epoch)
+        initial_epoch = keeping_learning_rates(model, lambda: saved.restore(model))
+        checkpoint.state = dict(saved.state)
+        step = saved.state.get("step", 0)
+        print(f"resuming {run_dir} from its checkpoint of epoch {initial_epoch}"
+              + (f" step {step} (the epoch restarts from its first batch)" if step else ""),
+              flush=True)
+        if write_dir == run_dir:
+            _keep_logged_epochs(run_dir / "log.csv", initial_epoch)
+            if changes:
+                _record_changes(run_dir, changes, initial_epoch)
     else:
         initial_epoch = 0
         if recipe["train"].get("init_from"):
             keeping_learning_rates(model, lambda: _initialise_from(
                 model, recipe["train"]["init_from"]))
+    check_same_on_every_worker(strategy, {"epoch": initial_epoch, "step": saved.state.get("step", 0)
+                                          if resume else 0},
+                               f"checkpoint to resume from (every worker must read {saved.directory})")
     total_epochs = int(epochs or recipe["train"].get("epochs", 1))
     dataset, steps = family.train_data(recipe)
+    dataset = shard_by_data(dataset)
     if max_steps_per_epoch:
         dataset, steps = dataset.take(max_steps_per_epoch), max_steps_per_epoch
 
@@ -140,10 +191,11 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
     callbacks = [guard]
     if family.callbacks is not None:
         callbacks += family.callbacks(recipe, steps)
-    callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume))
+    callbacks.append(keras.callbacks.CSVLogger(str(write_dir / "log.csv"),
+                                               append=bool(resume) and write_dir == run_dir))
     if family.samples is not None:
-        callbacks.append(SampleGrid(family.samples, run_dir / "samples",
-                                    tensorboard_dir=run_dir / "tensorboard"))
+        callbacks.append(SampleGrid(family.samples, write_dir / "samples",
+                                    tensorboard_dir=write_dir / "tensorboard"))
     callbacks.append(checkpoint)  # last: an epoch is checkpointed once all else is logged
     start = time.time()
     if initial_epoch < total_epochs:
@@ -155,18 +207,20 @@ def train(recipe, run_dir=None, resume=False, overwrite=False, epochs=None, stra
                 raise
     else:  # a finished run: its last checkpoint was taken before fit ended
         _finalize_averages(model)
-    history = _read_csv_history(run_dir / "log.csv")
+    history = _read_csv_history(write_dir / "log.csv")
     if history:
-        plot_history(history, run_dir / "loss_curves.png", title=recipe["name"])
+        plot_history(history, write_dir / "loss_curves.png", title=recipe["name"])
     if guard.diverged:
         raise TrainingDiverged(f"{recipe['name']} diverged ({guard.diverged}); the last good "
                                f"checkpoint is kept in {checkpoint.directory}.")
     summary = {"epochs": total_epochs,
                "train_seconds": round(checkpoint.state.get("train_seconds", time.time() - start), 1)}
-    tmp = run_dir / "final.tmp.weights.h5"  # renamed into place: never a partial file
+    if strategy.num_replicas_in_sync > 1:
+        summary["replicas"] = strategy.num_replicas_in_sync
+    tmp = write_dir / "final.tmp.weights.h5"  # renamed into place: never a partial file
     model.save_weights(tmp)
-    os.replace(tmp, run_dir / "final.weights.h5")
-    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=1))
+    os.replace(tmp, write_dir / "final.weights.h5")
+    atomic_write_text(write_dir / "summary.json", json.dumps(summary, indent=1))
     if export:
         summary["metrics"] = family.evaluate(model, recipe)
         summary["exported_to"] = str(export_preset(model, recipe, summary["metrics"], summary,

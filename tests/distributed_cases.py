@@ -6,7 +6,8 @@ Kinds: dcgan, dann, dann_im, dann_bn, dann_mt, dann_pairs, dann_width,
 dann_width_wider, bigan, aae, wgan, and the penalties and samplers:
 wgan_gp (two-sided gradient penalty), wgan_gp_one_sided, dcgan_r1 (an R1
 penalty on the discriminator), dcgan_sampled and aae_sampled (latents and
-prior samples drawn by the model, not passed in). (`dann`: a tiny
+prior samples drawn by the model, not passed in), and classifier (the
+classifier family: Keras's own compiled train_step). (`dann`: a tiny
 DomainAdversarialNet on a domain-adaptation batch; `dann_im`: the same with
 target entropy and diversity terms; `dann_bn`: with batch norm; `dann_mt`:
 with a mean teacher, the optimizers averaging the weights; `dann_pairs`:
@@ -56,6 +57,13 @@ def tiny_wgan(**kwargs):
     return WGAN(latent_dim=8, width=4, seed=1, n_critic=2, **kwargs)
 
 
+def tiny_classifier():
+    from advzoo.models.classifier import FeatureClassifier
+
+    # no dropout: its masks are drawn per replica, as Keras's Dropout does
+    return FeatureClassifier(image_shape=(28, 28, 1), width=4, feature_dim=8, dropout=0.0)
+
+
 def tiny_dcgan_r1():
     """A tiny DCGAN whose discriminator also pays an R1 penalty (Mescheder et
     al. 2018) on the real batch."""
@@ -96,7 +104,9 @@ BUILDERS = {"dcgan": lambda: tiny_dcgan(compile=False, width=4), "dann": tiny_da
             "dcgan_r1": tiny_dcgan_r1,
             # latents / prior samples drawn inside the step, not passed in
             "dcgan_sampled": lambda: tiny_dcgan(compile=False, width=4),
-            "aae_sampled": tiny_aae}
+            "aae_sampled": tiny_aae,
+            # the classifier family: compile(loss=...) and Keras's own train_step
+            "classifier": tiny_classifier}
 
 
 def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
@@ -106,9 +116,13 @@ def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
         # SGD, not Adam: Adam is invariant to a wrongly scaled loss, SGD is not.
         ema = {"use_ema": True, "ema_momentum": 0.5} if kind == "dann_mt" else {}
         lr = 0.01 if kind.startswith("wgan") else 0.1  # an unbounded critic: a smaller step
-        model.compile(optimizers={p.name: keras.optimizers.SGD(lr, momentum=0.5, **ema)
-                                  for p in model.players()},
-                      game=get_update_rule(rule))
+        if kind == "classifier":
+            model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.5),
+                          loss="sparse_categorical_crossentropy")
+        else:
+            model.compile(optimizers={p.name: keras.optimizers.SGD(lr, momentum=0.5, **ema)
+                                      for p in model.players()},
+                          game=get_update_rule(rule))
     ds = tf.data.Dataset.from_tensor_slices(batch).batch(16)
     options = tf.data.Options()  # each worker keeps its share of every global batch
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -119,7 +133,9 @@ def train(strategy, rule, init, batch, steps=3, kind="dcgan"):
 
 def make_batch(kind):
     """The 16-example batch of `kind` (3 steps of training repeat it)."""
-    if kind in ("dcgan_sampled", "aae_sampled"):  # the model draws z itself
+    if kind == "classifier":
+        batch = (fake_images(16, seed=2), np.arange(16) % 10)
+    elif kind in ("dcgan_sampled", "aae_sampled"):  # the model draws z itself
         batch = fake_images(16, seed=2)
         if kind == "aae_sampled":
             batch = (batch, np.where(np.arange(16) % 2, np.arange(16) % 10, -1))
