@@ -98,5 +98,5 @@ def _log_vectors(model, name):
     object.__setattr__(model, name, step_with_vector_logs)  # an instance attribute, untracked
 
 
-__all__ = ["MultiWorkerBuild", "configure_coordination", "StatelessScope", "get_stateless_scope", "scale_loss_for_distribution",
-           "unscale_loss_for_distribution"]
+__all__ = ["MultiWorkerBuild", "StatelessScope", "configure_coordination", "get_stateless_scope",
+           "scale_loss_for_distribution", "unscale_loss_for_distribution"]

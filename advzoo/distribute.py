@@ -11,6 +11,8 @@ advzoo runs on TensorFlow's own engines: `"mirrored"` is
 import hashlib
 import json
 import os
+import subprocess
+import sys
 
 import tensorflow as tf
 
@@ -97,22 +99,59 @@ def heartbeat_timeout():
 
 def _multi_worker():
     config = read_tf_config()
-    if config is not None:
-        from advzoo.compat import configure_coordination
+    if config is None:
+        return tf.distribute.MultiWorkerMirroredStrategy()  # one worker, TensorFlow's default
+    from advzoo.compat import configure_coordination
 
-        # Before the strategy exists, so that a worker whose peers never come
-        # up fails after `peer_timeout()` instead of waiting forever.
-        configure_coordination(config["cluster"], peer_timeout(), heartbeat_timeout())
+    timeout = peer_timeout()
+    configure_coordination(config["cluster"], timeout, heartbeat_timeout())
+    task = config["task"]
+    message = (f"advzoo: multi_worker: {task['type']} {task['index']} could not reach its peers "
+               f"within {timeout:.0f} s. Start every process of TF_CONFIG's cluster "
+               f"{config['cluster']}, check that the addresses and ports are reachable from this "
+               f"host, or raise {PEER_TIMEOUT_ENV}.")
+    # TensorFlow's start-up wait has no deadline that reliably fires, and it
+    # holds the GIL, so a watchdog *process* ends this one if the strategy and
+    # a first all-reduce (a barrier: every peer is up) are not done in time:
+    # a clear failure, not a hang.
+    watchdog = _Watchdog(timeout, message)
     try:
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        strategy.reduce(tf.distribute.ReduceOp.SUM,
+                        strategy.run(lambda: tf.constant(1.0)), axis=None)
     except (tf.errors.DeadlineExceededError, tf.errors.UnavailableError) as e:
-        task = config["task"] if config else {"type": "worker", "index": 0}
-        who = f"{task['type']} {task['index']}"
-        raise ClusterConfigError(
-            f"multi_worker: {who} could not reach its peers "
-            f"within {peer_timeout():.0f} s ({type(e).__name__}). Start every process of "
-            f"TF_CONFIG's cluster {config and config['cluster']}, check that the addresses and "
-            f"ports are reachable from this host, or raise {PEER_TIMEOUT_ENV}.") from None
+        raise ClusterConfigError(f"{message[len('advzoo: '):]} ({type(e).__name__})") from None
+    finally:
+        watchdog.cancel()
+    return strategy
+
+
+_WATCHDOG = """
+import os, select, signal, sys, time
+parent, timeout, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+ready, _, _ = select.select([sys.stdin], [], [], timeout)
+if not ready:  # neither cancelled nor orphaned in time
+    print(message, file=sys.stderr, flush=True)
+    os.kill(parent, signal.SIGTERM)
+    time.sleep(5)
+    try:
+        os.kill(parent, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+"""
+
+
+class _Watchdog:
+    """A child process that prints `message` and ends this process after
+    `timeout` seconds unless cancelled (it exits by itself if this one dies)."""
+
+    def __init__(self, timeout, message):
+        self.proc = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()),
+                                      str(timeout), message], stdin=subprocess.PIPE)
+
+    def cancel(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def get_strategy(strategy=None):

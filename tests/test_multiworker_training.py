@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.cluster import ROOT, logs, run_single, start_workers, wait_all, worker_env
+from tests.cluster import logs, run_single, start_workers, wait_all
 from tests.helpers import TINY
 
 pytestmark = pytest.mark.skipif(
